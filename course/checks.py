@@ -1,0 +1,100 @@
+# 채점 도우미(check helpers): 채점 셀이 함께 쓰는 비교 함수입니다.
+# 원본은 저장소의 course/checks.py이며 `course release`가 이 셀에 그대로 넣습니다.
+# 이 셀은 수정하지 마세요. 채점할 때 원래 내용으로 되돌려집니다.
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A graded check failed; the message says what, in Korean."""
+
+
+def _fail(name, problem, hint):
+    message = f"`{name}`: {problem}"
+    if hint:
+        message += f"\n힌트: {hint}"
+    raise CheckFailed(message)
+
+
+def _as_array(value):
+    if hasattr(value, "numpy"):  # tf.Tensor, tf.Variable
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def check_equal(name, actual, expected, hint=""):
+    """Exact equality, for counts and other integers, shapes and labels."""
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        if isinstance(actual, bool) or not isinstance(actual, (int, np.integer)):
+            _fail(name, f"정수(int)를 기대했지만 {type(actual).__name__} 값 {actual!r}이(가) "
+                        "나왔습니다.", hint)
+        actual = int(actual)
+    elif isinstance(actual, np.ndarray):
+        _fail(name, f"{type(expected).__name__} 값을 기대했지만 배열이 나왔습니다.", hint)
+    if actual != expected:
+        _fail(name, f"기대한 값은 {expected!r}, 실제 값은 {actual!r}입니다.", hint)
+
+
+def check_array(name, actual, expected, rtol=1e-5, atol=1e-6, hint=""):
+    """Same shape and the same values within tolerance: |actual - expected| <= atol + rtol·|expected|."""
+    if actual is None:
+        _fail(name, "값이 None입니다. 함수가 값을 return 하나요?", hint)
+    actual, expected = _as_array(actual), _as_array(expected)
+    if actual.shape != expected.shape:
+        _fail(name, f"모양(shape)이 다릅니다: 기대 {expected.shape}, 실제 {actual.shape}.", hint)
+    if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
+        _fail(name, f"숫자 배열이 아닙니다 (dtype {actual.dtype}).", hint)
+    actual = actual.astype(float)
+    expected = expected.astype(float)
+    broken = ~np.isfinite(actual) & np.isfinite(expected)
+    if np.any(broken):
+        where = tuple(int(i) for i in np.argwhere(broken)[0])
+        _fail(name, f"nan 또는 inf가 있습니다: 위치 {where}의 값 {actual[where]}.", hint)
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not np.all(close):
+        where = tuple(int(i) for i in np.argwhere(~close)[0])
+        worst = float(np.nanmax(np.abs(actual - expected)))
+        at = f" 위치 {where}:" if where else ""
+        _fail(name, f"값이 다릅니다.{at} 기대 {expected[where]:.6g}, 실제 {actual[where]:.6g} "
+                    f"(다른 원소 {int(np.sum(~close))}/{close.size}개, 최대 차이 {worst:.3g}).", hint)
+
+
+def check_between(name, actual, low, high, hint=""):
+    """A single number inside [low, high], for learned values such as a weight near 1.8."""
+    value = float(np.squeeze(_as_array(actual)))
+    if not low <= value <= high:
+        _fail(name, f"{value:.6g}이(가) 기대 범위 [{low:g}, {high:g}] 밖에 있습니다.", hint)
+
+
+def layer_summary(model):
+    """One row per layer: (class name, output shape without the batch axis, parameter count)."""
+    return [
+        (type(layer).__name__, tuple(layer.output.shape[1:]), int(layer.count_params()))
+        for layer in model.layers
+    ]
+
+
+def check_model(name, model, expected_layers, hint=""):
+    """Compare a Keras model with [(output shape, parameter count), ...], layer by layer."""
+    if model is None or not hasattr(model, "layers"):
+        _fail(name, f"Keras 모델이 아닙니다: {model!r}", hint)
+    summary = layer_summary(model)
+    if len(summary) != len(expected_layers):
+        _fail(name, f"층(layer) 수가 다릅니다: 기대 {len(expected_layers)}개, 실제 {len(summary)}개 "
+                    f"{[kind for kind, _, _ in summary]}.", hint)
+    for i, ((kind, shape, params), (want_shape, want_params)) in enumerate(
+        zip(summary, expected_layers)
+    ):
+        if shape != tuple(want_shape):
+            _fail(name, f"{i}번 층({kind})의 출력 모양이 다릅니다: 기대 (None, "
+                        f"{', '.join(map(str, want_shape))}), 실제 (None, {', '.join(map(str, shape))}).", hint)
+        if params != want_params:
+            _fail(name, f"{i}번 층({kind})의 파라미터 수가 다릅니다: 기대 {want_params}, 실제 {params}.", hint)
+
+
+def layer_outputs(model, x):
+    """Every layer's output for input x, from the model itself (keras.Model on the layer outputs)."""
+    import keras
+
+    probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    outputs = probe([np.asarray(x, dtype="float32")])
+    return [np.asarray(out) for out in outputs]

@@ -1,0 +1,76 @@
+"""The instructor's command line: `course release | grade | demo` (also `python -m course`)."""
+import argparse
+import os
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# nbgrader 0.9.6 trips SQLAlchemy's autoflush warnings on every autograde; they are noise.
+warnings.filterwarnings("ignore", message=".*not in session.*")
+
+
+def _release(args):
+    from course.paths import course_root, select_lessons
+    from course.release import ReleaseError, release
+
+    root = course_root(args.root)
+    lessons = select_lessons(root, args.lessons)
+    try:
+        release(root, lessons)
+    except ReleaseError as error:
+        print(f"course release: {error}", file=sys.stderr)
+        return 1
+    for lesson in lessons:
+        print(f"released {lesson} -> release/{lesson}/{lesson}.ipynb")
+    return 0
+
+
+def _grade(args):
+    from course.grade import GRADES_CSV, grade, score_table
+    from course.paths import course_root, select_lessons
+
+    root = course_root(args.root)
+    lessons = select_lessons(root, args.lessons) if args.lessons else None
+    results = grade(root, students=args.students, lessons=lessons)
+    for r in results:
+        if r.status != "graded":
+            print(f"{r.student} / {r.lesson}: {r.status}: {r.reason}", file=sys.stderr)
+    print(score_table(root, results).to_string())
+    print(f"\ngrades CSV: {root / GRADES_CSV}\nfeedback:   {root / 'feedback'}")
+    return 0 if all(r.status == "graded" for r in results) else 1
+
+
+def _demo(args):
+    from course.demo import demo
+    from course.paths import REPOSITORY_ROOT, select_lessons
+
+    demo(REPOSITORY_ROOT, select_lessons(REPOSITORY_ROOT, args.lessons), workdir=args.dir)
+    return 0
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="course", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="regenerate release/ from source/")
+    release.add_argument("lessons", nargs="*", metavar="LESSON", help="default: every lesson")
+    release.add_argument("--root", help="course directory (default: here, else this repository)")
+    release.set_defaults(run=_release)
+
+    grade = commands.add_parser("grade", help="autograde submitted/, feedback, grades.csv, table")
+    grade.add_argument("--students", nargs="+", metavar="STUDENT", help="default: everyone")
+    grade.add_argument("--lessons", nargs="+", metavar="LESSON", help="default: every lesson")
+    grade.add_argument("--root", help="course directory (default: here, else this repository)")
+    grade.set_defaults(run=_grade)
+
+    demo = commands.add_parser("demo", help="grade three example students in a scratch course")
+    demo.add_argument("--lessons", nargs="+", metavar="LESSON", help="default: every lesson")
+    demo.add_argument("--dir", help="an empty directory for the scratch course (default: a new "
+                                    "temporary one)")
+    demo.set_defaults(run=_demo)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.run(args)
