@@ -1,0 +1,76 @@
+"""The shared check helpers: they pass what is right and fail, in Korean, naming the value,
+on what is wrong."""
+import numpy as np
+import pytest
+
+from course.checks import (CheckFailed, check_array, check_between, check_equal, check_model,
+                           layer_outputs, layer_summary)
+
+
+def test_check_equal_accepts_numpy_integers_and_rejects_floats_and_bools():
+    check_equal("n", np.int64(21), 21)
+    with pytest.raises(CheckFailed, match="정수"):
+        check_equal("n", 21.0, 21)
+    with pytest.raises(CheckFailed, match="정수"):
+        check_equal("n", True, 1)
+
+
+def test_check_equal_names_the_value_and_gives_the_hint():
+    with pytest.raises(CheckFailed) as failure:
+        check_equal("dense_params(1, 4)", 4, 8, hint="편향")
+    message = str(failure.value)
+    assert "dense_params(1, 4)" in message and "8" in message and "4" in message
+    assert "힌트: 편향" in message
+
+
+def test_check_array_shape_value_nan_and_none():
+    check_array("x", [1.0, 2.0], np.array([1.0, 2.0 + 1e-9]))
+    with pytest.raises(CheckFailed, match="모양"):
+        check_array("x", np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(CheckFailed, match=r"위치 \(1,\)"):
+        check_array("x", [1.0, 2.5], [1.0, 2.0])
+    with pytest.raises(CheckFailed, match="nan"):
+        check_array("x", [np.nan, 1.0], [0.0, 1.0])
+    with pytest.raises(CheckFailed, match="None"):
+        check_array("x", None, [1.0])
+
+
+def test_check_array_accepts_tensors():
+    tf = pytest.importorskip("tensorflow")
+    check_array("t", tf.constant([1.0, 2.0]), [1.0, 2.0])
+
+
+def test_check_between():
+    check_between("w", np.array([[1.8]]), 1.75, 1.85)
+    with pytest.raises(CheckFailed, match="범위"):
+        check_between("b", 29.0, 31.0, 33.0)
+
+
+def _model():
+    import keras
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(4, activation="relu"),
+                              keras.layers.Dense(2, activation="relu"), keras.layers.Dense(1)])
+    model.set_weights([np.full(v.shape, 0.5) for v in model.get_weights()])
+    return model
+
+
+def test_layer_summary_and_check_model():
+    model = _model()
+    assert layer_summary(model) == [("Dense", (4,), 8), ("Dense", (2,), 10), ("Dense", (1,), 3)]
+    check_model("m", model, [((4,), 8), ((2,), 10), ((1,), 3)])
+    with pytest.raises(CheckFailed, match="파라미터 수"):
+        check_model("m", model, [((4,), 8), ((2,), 8), ((1,), 3)])
+    with pytest.raises(CheckFailed, match="층\\(layer\\) 수"):
+        check_model("m", model, [((4,), 8)])
+    with pytest.raises(CheckFailed, match="Keras 모델이 아닙니다"):
+        check_model("m", None, [])
+
+
+def test_layer_outputs_are_each_layers_output():
+    x = np.array([[1.0], [2.0]])
+    outputs = layer_outputs(_model(), x)
+    assert [o.shape for o in outputs] == [(2, 4), (2, 2), (2, 1)]
+    hidden = np.maximum(0, x @ np.full((1, 4), 0.5) + 0.5)
+    np.testing.assert_allclose(outputs[0], hidden, rtol=1e-6)
+    np.testing.assert_allclose(outputs[1], np.maximum(0, hidden @ np.full((4, 2), 0.5) + 0.5),
+                               rtol=1e-6)

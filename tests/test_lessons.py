@@ -1,0 +1,109 @@
+"""Every lesson: the solution runs and passes; every graded check fails on the blank release
+and on each catalogued wrong answer loses exactly its points; feedback hides hidden tests."""
+import html
+import re
+
+import nbformat
+import pytest
+
+from conftest import LESSONS, per_lesson
+from course import submissions
+from course.execute import errors, execute
+from course.nbgrader_api import cell_scores
+from course.paths import REPOSITORY_ROOT, feedback_html, source_notebook
+
+WRONG = [(lesson, wrong.name) for lesson in LESSONS
+         for wrong in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
+
+
+def _graded_cells(lesson):
+    return submissions.graded_cells(REPOSITORY_ROOT, lesson)
+
+
+def _scores(graded, student):
+    result = graded.results[student]
+    assert result.status == "graded", f"{student}: {result.reason}"
+    scores = cell_scores(graded.root, graded.lesson, student)
+    assert set(scores) == set(_graded_cells(graded.lesson)), "every graded cell is scored"
+    return scores
+
+
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_every_exercise_has_a_catalogued_wrong_answer(lesson):
+    wrongs = submissions.wrong_answers(REPOSITORY_ROOT, lesson)
+    solution_cells = set(submissions.solutions(REPOSITORY_ROOT, lesson))
+    tests = set(_graded_cells(lesson))
+    for wrong in wrongs:
+        assert wrong.cell in solution_cells, f"{wrong.name}: no solution cell {wrong.cell}"
+        assert wrong.loses and set(wrong.loses) <= tests, f"{wrong.name}: loses {wrong.loses}"
+    assert tests <= {test for wrong in wrongs for test in wrong.loses}, (
+        "test cells without a wrong answer: " + ", ".join(sorted(tests - {
+            t for w in wrongs for t in w.loses})))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_solution_notebook_runs_and_passes_its_checks(lesson):
+    nb, _, _ = execute(source_notebook(REPOSITORY_ROOT, lesson))
+    assert errors(nb) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_autograded_solution_gets_full_marks(graded_lesson, lesson):
+    scores = _scores(graded_lesson(lesson), "solution")
+    assert {cell: score for cell, (score, _) in scores.items()} == _graded_cells(lesson)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_blank_release_fails_every_check(graded_lesson, lesson):
+    graded = graded_lesson(lesson)
+    scores = _scores(graded, "blank")
+    assert {cell: score for cell, (score, _) in scores.items()} == dict.fromkeys(scores, 0)
+    autograded = nbformat.read(graded.root / "autograded" / "blank" / lesson / f"{lesson}.ipynb", 4)
+    failed = {cell.metadata.nbgrader.grade_id for cell in autograded.cells
+              if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)}
+    assert set(_graded_cells(lesson)) <= failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lesson", "wrong_name"), per_lesson(WRONG))
+def test_wrong_answer_loses_exactly_its_points(graded_lesson, lesson, wrong_name):
+    wrong = next(w for w in submissions.wrong_answers(REPOSITORY_ROOT, lesson)
+                 if w.name == wrong_name)
+    scores = _scores(graded_lesson(lesson), f"wrong_{wrong_name}")
+    expected = {cell: (0 if cell in wrong.loses else points)
+                for cell, points in _graded_cells(lesson).items()}
+    assert {cell: score for cell, (score, _) in scores.items()} == expected, wrong.why
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_syntax_error_is_graded_and_costs_points(graded_lesson, lesson):
+    scores = _scores(graded_lesson(lesson), "syntax_error")
+    total = sum(score for score, _ in scores.values())
+    assert 0 <= total < sum(_graded_cells(lesson).values())
+
+
+def _hidden_test_lines(lesson):
+    nb = nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    lines = []
+    for cell in nb.cells:
+        for region in re.findall(r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS", cell.source, re.S):
+            lines += [line.strip() for line in region.splitlines() if len(line.strip()) > 12]
+    return lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_feedback_shows_no_hidden_test(graded_lesson, lesson):
+    graded = graded_lesson(lesson)
+    hidden = _hidden_test_lines(lesson)
+    assert hidden, "a lesson has hidden tests"
+    for student in graded.results:
+        page = feedback_html(graded.root, student, lesson)
+        assert page.is_file(), f"no feedback for {student}"
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{student}: hidden test lines in feedback: {leaked[:3]}"

@@ -1,0 +1,37 @@
+"""`course demo` end to end on lesson 01: release, three students, autograde, feedback,
+grades.csv and the score table."""
+import csv
+
+import pytest
+
+from course.cli import main
+from course.demo import STUDENTS
+from course.submissions import graded_cells
+from course.paths import REPOSITORY_ROOT
+
+LESSON = "01_parameters"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("demo")
+def test_demo_grades_three_students_and_goes_on_past_the_broken_one(tmp_path, capsys):
+    assert main(["demo", "--lessons", LESSON, "--dir", str(tmp_path / "demo")]) == 0
+    root = tmp_path / "demo"
+    full = sum(graded_cells(REPOSITORY_ROOT, LESSON).values())
+    with open(root / "grades.csv", newline="") as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    correct, partly_wrong, syntax_error = STUDENTS
+    assert scores[correct] == full
+    assert 0 < scores[partly_wrong] < full
+    assert 0 <= scores[syntax_error] < full
+    for student in STUDENTS:
+        assert (root / "feedback" / student / LESSON / f"{LESSON}.html").is_file()
+    printed = capsys.readouterr().out
+    assert f"{full:g} / {full:g}" in printed and "grades.csv" in printed
+    assert not (root / "submitted" / correct / LESSON / f"{LESSON}.html").exists()
+
+
+def test_demo_refuses_a_directory_that_is_not_empty(tmp_path):
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(SystemExit, match="not empty"):
+        main(["demo", "--lessons", LESSON, "--dir", str(tmp_path)])

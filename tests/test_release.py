@@ -1,0 +1,65 @@
+"""`course release` stops on a metadata problem and says where it is."""
+import shutil
+
+import nbformat
+import pytest
+
+from course.cli import main
+from course.paths import REPOSITORY_ROOT, source_notebook
+from course.release import ReleaseError, metadata_problems, release
+
+LESSON = "01_parameters"
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    shutil.copy(REPOSITORY_ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(REPOSITORY_ROOT / "source" / LESSON, tmp_path / "source" / LESSON)
+    return tmp_path
+
+
+def _edit(root, change):
+    path = source_notebook(root, LESSON)
+    nb = nbformat.read(path, as_version=4)
+    change(nb)
+    nbformat.write(nb, path)
+    return path
+
+
+def _graded(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")]
+
+
+def test_the_committed_sources_have_no_metadata_problem():
+    assert metadata_problems(source_notebook(REPOSITORY_ROOT, LESSON)) == []
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda nb: _graded(nb)[1].metadata.nbgrader.update(grade_id="test_dense_params"),
+     "grade_id 'test_dense_params' is already used by cell"),
+    (lambda nb: _graded(nb)[0].metadata.nbgrader.pop("points"), "a test cell needs points > 0"),
+    (lambda nb: _graded(nb)[0].metadata.nbgrader.pop("grade_id"), "nbgrader cell without grade_id"),
+    (lambda nb: setattr(_graded(nb)[0], "source", _graded(nb)[0].source.replace(
+        "### END HIDDEN TESTS", "")), "unbalanced BEGIN/END HIDDEN TESTS"),
+    (lambda nb: nb.cells[5].metadata.pop("nbgrader", None) or setattr(
+        nb.cells[5], "source", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"),
+     "'BEGIN SOLUTION' in a cell that nbgrader does not manage"),
+], ids=["duplicate-grade-id", "no-points", "no-grade-id", "unbalanced-hidden", "stray-solution"])
+def test_metadata_problem_stops_the_release_and_names_the_cell(course_copy, change, said):
+    path = _edit(course_copy, change)
+    with pytest.raises(ReleaseError) as failure:
+        release(course_copy, [LESSON], update_readme=False)
+    assert said in str(failure.value) and str(path) in str(failure.value)
+    assert not (course_copy / "release" / LESSON).exists(), "nothing is released"
+
+
+def test_cli_reports_a_metadata_problem_with_exit_code_1(course_copy, capsys):
+    _edit(course_copy, lambda nb: _graded(nb)[0].metadata.nbgrader.pop("points"))
+    assert main(["release", "--root", str(course_copy)]) == 1
+    assert "a test cell needs points > 0" in capsys.readouterr().err
+
+
+def test_cli_rejects_an_unknown_lesson(course_copy):
+    with pytest.raises(SystemExit, match="unknown lesson"):
+        main(["release", "--root", str(course_copy), "99_nothing"])
