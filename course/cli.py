@@ -26,26 +26,44 @@ def _release(args):
 
 
 def _grade(args):
-    from course.grade import GRADES_CSV, grade, score_table
+    from course.grade import GRADES_CSV, GradingRefused, grade, score_table
     from course.paths import course_root, select_lessons
+    from course.report import write_report
 
     root = course_root(args.root)
     lessons = select_lessons(root, args.lessons) if args.lessons else None
-    results = grade(root, students=args.students, lessons=lessons)
-    for r in results:
-        if r.status != "graded":
-            print(f"{r.student} / {r.lesson}: {r.status}: {r.reason}", file=sys.stderr)
-    print(score_table(root, results).to_string())
-    print(f"\ngrades CSV: {root / GRADES_CSV}\nfeedback:   {root / 'feedback'}")
+    try:
+        results = grade(root, students=args.students, lessons=lessons, jobs=args.jobs,
+                        sandbox=not args.no_sandbox, timeout=args.timeout)
+    except GradingRefused as error:
+        print(f"course grade: {error}", file=sys.stderr)
+        return 2
+    report = write_report(root, results)
+    print()
+    print(score_table(results).to_string())
+    print(f"\ngrades CSV: {root / GRADES_CSV}\nreport:     {report}\nfeedback:   {root / 'feedback'}")
     return 0 if all(r.status == "graded" for r in results) else 1
 
 
 def _demo(args):
     from course.demo import demo
+    from course.grade import GradingRefused
     from course.paths import REPOSITORY_ROOT, select_lessons
 
-    demo(REPOSITORY_ROOT, select_lessons(REPOSITORY_ROOT, args.lessons), workdir=args.dir)
+    try:
+        demo(REPOSITORY_ROOT, select_lessons(REPOSITORY_ROOT, args.lessons), workdir=args.dir,
+             jobs=args.jobs, sandbox=not args.no_sandbox)
+    except GradingRefused as error:
+        print(f"course demo: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _grading_options(command):
+    command.add_argument("--jobs", type=int, metavar="N",
+                         help="submissions graded at once (default: one per core, at most 4)")
+    command.add_argument("--no-sandbox", action="store_true",
+                         help="run student code without bubblewrap, with your own rights")
 
 
 def parser():
@@ -57,16 +75,21 @@ def parser():
     release.add_argument("--root", help="course directory (default: here, else this repository)")
     release.set_defaults(run=_release)
 
-    grade = commands.add_parser("grade", help="autograde submitted/, feedback, grades.csv, table")
+    grade = commands.add_parser("grade", help="autograde submitted/ in parallel and sandboxed; "
+                                              "feedback, grades.csv, reports/report.html")
     grade.add_argument("--students", nargs="+", metavar="STUDENT", help="default: everyone")
     grade.add_argument("--lessons", nargs="+", metavar="LESSON", help="default: every lesson")
+    grade.add_argument("--timeout", type=int, metavar="SECONDS",
+                       help="time limit of one cell (default: nbgrader_config.py)")
     grade.add_argument("--root", help="course directory (default: here, else this repository)")
+    _grading_options(grade)
     grade.set_defaults(run=_grade)
 
     demo = commands.add_parser("demo", help="grade three example students in a scratch course")
     demo.add_argument("--lessons", nargs="+", metavar="LESSON", help="default: every lesson")
     demo.add_argument("--dir", help="an empty directory for the scratch course (default: a new "
                                     "temporary one)")
+    _grading_options(demo)
     demo.set_defaults(run=_demo)
     return top
 

@@ -7,6 +7,7 @@ from course import submissions
 from course.grade import GRADES_CSV, grade, score_table
 from course.paths import feedback_html
 from course.release import release
+from course.report import write_report
 
 STUDENTS = ("demo_correct", "demo_partly_wrong", "demo_syntax_error")
 
@@ -37,18 +38,19 @@ def submit_examples(root, lesson):
     submissions.submit(root, STUDENTS[2], lesson, broken)
 
 
-def demo(repository_root, lessons, workdir=None, progress=True):
+def demo(repository_root, lessons, workdir=None, jobs=None, sandbox=True, progress=True):
     root = make_course(repository_root, workdir or tempfile.mkdtemp(prefix="course-demo-"), lessons)
     print(f"demo course: {root}")
     release(root, lessons, update_readme=False)
     for lesson in lessons:
         submit_examples(root, lesson)
-    results = grade(root, progress=progress)
-    table = score_table(root, results)
+    results = grade(root, jobs=jobs, sandbox=sandbox, progress=progress)
+    table = score_table(results)
     print()
     print(table.to_string())
     print()
     print(f"grades CSV: {root / GRADES_CSV}")
+    print(f"report:     {write_report(root, results)}")
     print(f"feedback:   {feedback_html(root, STUDENTS[1], lessons[0])} (and the others in "
           f"{root / 'feedback'})")
     return root, results, table

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
 
 
@@ -23,17 +24,16 @@ def _tools_on_path():
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
-def make_api(root):
+def make_api(root, config=None):
     _tools_on_path()
-    api = NbGraderAPI(config=load_config(root))
+    api = NbGraderAPI(config=config or load_config(root))
     api.log.setLevel(logging.WARNING)
     return api
 
 
 def gradebook(root):
-    config = load_config(root)
-    course_id = config.CourseDirectory.get("course_id", "")
-    return Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}", course_id)
+    coursedir = CourseDirectory(config=load_config(root))
+    return Gradebook(coursedir.db_url, coursedir.course_id)
 
 
 def cell_scores(root, lesson, student):

@@ -5,13 +5,22 @@
 - ColabBadge (generate_assignment): an "Open in Colab" badge under the title.
 - HideHiddenTests (generate_feedback): hidden tests and the tracebacks of test cells
   stay out of the feedback students receive.
+- ResilientExecute (autograde, used by `course grade`): one cell that kills the kernel or
+  floods the output does not end or sink the whole run.
 """
+import copy
 import re
 from pathlib import Path
 
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
-from traitlets import Unicode
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+KERNEL_DIED = "KernelDied"
+OUTPUT_TRUNCATED = "[출력이 너무 많아 나머지는 버렸습니다 (output truncated by the grader)]"
 
 CHECKS_IMPORT = "from course.checks import *"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
@@ -79,3 +88,63 @@ class HideHiddenTests(NbGraderPreprocessor):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute, made robust against one bad cell:
+
+    - a cell that kills the kernel (os._exit, a segfault, the memory limit) gets a KernelDied
+      error; the kernel is restarted, the cells before it are run again to rebuild the state
+      (their outputs are kept from the first run), and the rest of the notebook runs as usual;
+    - output beyond `max_output_chars` per cell is dropped while it arrives, so a flood cannot
+      exhaust the grader's memory.
+    """
+
+    max_output_chars = Integer(200_000, help="output kept per cell").tag(config=True)
+    max_kernel_deaths = Integer(3, help="kernel deaths before the rest is skipped").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._done, self._deaths, self._output_chars = [], 0, {}
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._deaths >= self.max_kernel_deaths:
+            cell.outputs = [self._error(f"{self._deaths}번 커널이 죽어 이 셀은 실행하지 않았습니다 "
+                                        "(skipped after repeated kernel deaths)")]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._deaths += 1
+            cell.outputs.append(self._error(
+                "이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault) 또는 메모리 한도 초과 "
+                "(the kernel died in this cell)"))
+            run_sync(self._restart_and_replay)()
+            return cell, resources
+        self._done.append(index)
+        return cell, resources
+
+    @staticmethod
+    def _error(message):
+        return NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=message,
+                            traceback=[f"{KERNEL_DIED}: {message}"])
+
+    async def _restart_and_replay(self):
+        await ensure_async(self.km.restart_kernel(now=True))
+        await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+        for index in self._done:
+            await self.async_execute_cell(copy.deepcopy(self.nb.cells[index]), index,
+                                          store_history=False)
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+        used = self._output_chars.get(cell_index, 0)
+        self._output_chars[cell_index] = used + size
+        if used + size <= self.max_output_chars:
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= self.max_output_chars:
+            outs.append(NotebookNode(output_type="stream", name="stderr", text=OUTPUT_TRUNCATED))
+        return None

@@ -87,12 +87,15 @@ def test_syntax_error_is_graded_and_costs_points(graded_lesson, lesson):
 
 
 def _hidden_test_lines(lesson):
+    """Lines that only the hidden tests have (a hidden check may repeat a visible line)."""
     nb = nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
-    lines = []
+    hidden, visible = set(), set()
     for cell in nb.cells:
-        for region in re.findall(r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS", cell.source, re.S):
-            lines += [line.strip() for line in region.splitlines() if len(line.strip()) > 12]
-    return lines
+        pattern = r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS"
+        for region in re.findall(pattern, cell.source, re.S):
+            hidden |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
+        visible |= {line.strip() for line in re.sub(pattern, "", cell.source, flags=re.S).splitlines()}
+    return sorted(hidden - visible)
 
 
 @pytest.mark.slow

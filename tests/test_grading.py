@@ -1,0 +1,133 @@
+"""`course grade` on a class of good and bad submissions (tests/bad_class.py): every status and
+score, nothing modified, nothing stale, an idempotent rerun, and the sandbox's denials."""
+import csv
+import hashlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import bad_class
+from course import sandbox
+from course.cli import main
+from course.demo import make_course
+from course.grade import GradingRefused, grade
+from course.nbgrader_api import submission_score
+from course.paths import REPOSITORY_ROOT
+from course.release import release
+from course.report import write_report
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bad_class")]
+LESSON = bad_class.LESSON
+RERUN = ["correct", "os_exit", "corrupt", "deleted_test", "resubmitted"]
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("class"), [LESSON])
+    release(root, [LESSON], update_readme=False)
+    cases = bad_class.build(root)
+    resubmitted = bad_class.Case("resubmitted", "graded", bad_class.FULL)
+    folder = root / "submitted" / "resubmitted" / LESSON
+    folder.mkdir(parents=True)
+    nbformat.write(bad_class._answers(root, {}), folder / f"{LESSON}.ipynb")
+    cases.append(resubmitted)
+    Path("/tmp/SNOOPED.txt").unlink(missing_ok=True)
+    before = _snapshot(root / "submitted")
+    results = {r.student: r for r in grade(root, timeout=30, progress=False)}
+    after = _snapshot(root / "submitted")
+    return root, {c.student: c for c in cases}, results, before, after
+
+
+def test_every_submission_gets_its_status_score_and_reason(graded_class):
+    _, cases, results, _, _ = graded_class
+    assert set(results) == set(cases)
+    wrong = []
+    for student, case in cases.items():
+        result = results[student]
+        if (result.status, result.score) != (case.status, case.score) or not all(
+                word in result.reason for word in case.noted):
+            wrong.append(f"{student}: got {result.status} {result.score:g} [{result.reason}], "
+                         f"expected {case.status} {case.score:g} with {case.noted}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_submitted_is_never_modified(graded_class):
+    _, _, _, before, after = graded_class
+    assert before == after
+
+
+def test_grades_csv_holds_every_student_with_this_runs_score(graded_class):
+    root, cases, results, _, _ = graded_class
+    with open(root / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)
+                if row["assignment"] == LESSON}
+    graded = {s for s, r in results.items() if r.status == "graded"}
+    assert {s: rows[s] for s in graded} == {s: results[s].score for s in graded}
+    for student in set(cases) - graded:  # missing, empty, corrupt: no score is kept
+        assert rows.get(student, 0.0) == 0.0
+        assert submission_score(root, LESSON, student) is None
+
+
+def test_the_sandbox_denied_every_snoop(graded_class):
+    root, _, _, _, _ = graded_class
+    nb = nbformat.read(root / "autograded" / "snoop" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.outputs)
+    assert "read 0 files" in printed
+    assert printed.count("write denied") == 2  # gradebook.db and the course root; /tmp is private
+    assert "BEGIN HIDDEN TESTS" not in printed
+    assert b"SNOOPED" not in (root / "gradebook.db").read_bytes()
+    assert not (root / "SNOOPED.txt").exists() and not Path("/tmp/SNOOPED.txt").exists()
+
+
+def test_feedback_for_every_graded_submission_hides_the_hidden_tests(graded_class):
+    root, _, results, _, _ = graded_class
+    for student, result in results.items():
+        page = root / "feedback" / student / LESSON / f"{LESSON}.html"
+        assert page.is_file() == (result.status == "graded"), student
+        if page.is_file():
+            assert "BEGIN HIDDEN TESTS" not in page.read_text() and "default_rng(2024)" not in page.read_text()
+
+
+def test_report_shows_statuses_exercises_and_histogram(graded_class):
+    root, cases, results, _, _ = graded_class
+    page = write_report(root, list(results.values()))
+    text = page.read_text()
+    for student in cases:
+        assert student in text
+    assert "data:image/png;base64," in text and (root / "reports" / "scores.png").stat().st_size > 1000
+    with open(root / "reports" / "exercises.csv", newline="") as handle:
+        exercises = {row["exercise"]: float(row["passing (%)"]) for row in csv.DictReader(handle)}
+    assert set(exercises) == {"test_dense_params", "test_stack_params", "test_linear_predict",
+                              "test_build_model", "test_forward_pass", "test_celsius_model"}
+    assert all(0 < share < 100 for share in exercises.values())
+
+
+def test_rerun_is_idempotent_and_a_failed_resubmission_keeps_no_stale_score(graded_class):
+    root, cases, first, _, _ = graded_class
+    (root / "submitted" / "resubmitted" / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")
+    again = {r.student: r for r in grade(root, students=RERUN, timeout=30, progress=False)}
+    for student in set(RERUN) - {"resubmitted"}:
+        assert (again[student].status, again[student].score) == (first[student].status,
+                                                                 first[student].score)
+    assert (again["resubmitted"].status, again["resubmitted"].score) == ("corrupt", 0)
+    assert submission_score(root, LESSON, "resubmitted") is None
+    assert not (root / "autograded" / "resubmitted" / LESSON).exists()
+    with open(root / "grades.csv", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmitted")
+    assert float(row["score"]) == 0.0
+
+
+def test_grading_refuses_without_bubblewrap_unless_told(graded_class, monkeypatch, capsys):
+    root, _, _, _, _ = graded_class
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(GradingRefused, match="apt-get install bubblewrap"):
+        grade(root, students=["correct"], progress=False)
+    assert main(["grade", "--root", str(root), "--students", "correct"]) == 2
+    assert "--no-sandbox" in capsys.readouterr().err
