@@ -183,7 +183,7 @@ def cell_problems(root, student, lesson):
     """What went wrong in the student's own cells, read off the autograded notebook."""
     path = Path(root) / "autograded" / student / lesson / f"{lesson}.ipynb"
     nb = nbformat.read(path, as_version=4)
-    problems, truncated = {}, []
+    problems, truncated, restarted = {}, [], []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -193,6 +193,8 @@ def cell_problems(root, student, lesson):
         for output in cell.outputs:
             if output.output_type == "stream" and nbgrader_plugins.OUTPUT_TRUNCATED in output.text:
                 truncated.append(where)
+            if output.output_type == "stream" and nbgrader_plugins.KERNEL_RESTARTED in output.text:
+                restarted.append(where)
             if output.output_type != "error":
                 continue
             kind = ERROR_KINDS.get(output.ename)
@@ -204,6 +206,8 @@ def cell_problems(root, student, lesson):
     notes = [f"{kind}: {', '.join(dict.fromkeys(cells))}" for kind, cells in problems.items()]
     if truncated:
         notes.append(f"출력이 너무 많아 잘림 (output flood truncated): {', '.join(truncated)}")
+    if restarted:
+        notes.append(f"커널을 다시 시작해 다시 실행함 (kernel restarted, cell rerun): {', '.join(restarted)}")
     return notes
 
 

@@ -21,6 +21,8 @@ from traitlets import Integer, Unicode
 
 KERNEL_DIED = "KernelDied"
 OUTPUT_TRUNCATED = "[출력이 너무 많아 나머지는 버렸습니다 (output truncated by the grader)]"
+KERNEL_RESTARTED = ("[커널이 죽어 다시 시작하고 이 셀을 다시 실행했습니다 "
+                    "(the kernel died; restarted and ran this cell again)]")
 
 CHECKS_IMPORT = "from course.checks import *"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
@@ -93,37 +95,45 @@ class HideHiddenTests(NbGraderPreprocessor):
 class ResilientExecute(Execute):
     """nbgrader's Execute, made robust against one bad cell:
 
-    - a cell that kills the kernel (os._exit, a segfault, the memory limit) gets a KernelDied
-      error; the kernel is restarted, the cells before it are run again to rebuild the state
-      (their outputs are kept from the first run), and the rest of the notebook runs as usual;
+    - when the kernel dies in a cell (os._exit, a segfault, the memory or process limit), it is
+      restarted, the cells that ran cleanly before are run again to rebuild the state (their
+      first outputs are kept), and the cell is tried once more: a cell that died of an earlier
+      cell's damage then succeeds; one that kills the kernel itself gets a KernelDied error;
+      the rest of the notebook runs as usual;
     - output beyond `max_output_chars` per cell is dropped while it arrives, so a flood cannot
       exhaust the grader's memory.
     """
 
     max_output_chars = Integer(200_000, help="output kept per cell").tag(config=True)
-    max_kernel_deaths = Integer(3, help="kernel deaths before the rest is skipped").tag(config=True)
+    max_kernel_deaths = Integer(4, help="kernel deaths before the rest is skipped").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._done, self._deaths, self._output_chars = [], 0, {}
+        self._clean, self._deaths, self._output_chars = [], 0, {}
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        if self._deaths >= self.max_kernel_deaths:
-            cell.outputs = [self._error(f"{self._deaths}번 커널이 죽어 이 셀은 실행하지 않았습니다 "
-                                        "(skipped after repeated kernel deaths)")]
+        for attempt in range(2):
+            if self._deaths >= self.max_kernel_deaths:
+                cell.outputs = [self._error(f"커널이 {self._deaths}번 죽어 이 셀은 실행하지 않았습니다 "
+                                            "(skipped after repeated kernel deaths)")]
+                return cell, resources
+            try:
+                cell, resources = super().preprocess_cell(cell, resources, index)
+            except DeadKernelError:
+                self._deaths += 1
+                run_sync(self._restart_and_replay)()
+                continue
+            if attempt:
+                cell.outputs.insert(0, NotebookNode(output_type="stream", name="stderr",
+                                                    text=KERNEL_RESTARTED + "\n"))
+            if not any(output.output_type == "error" for output in cell.outputs):
+                self._clean.append(index)
             return cell, resources
-        try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._deaths += 1
-            cell.outputs.append(self._error(
-                "이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault) 또는 메모리 한도 초과 "
-                "(the kernel died in this cell)"))
-            run_sync(self._restart_and_replay)()
-            return cell, resources
-        self._done.append(index)
+        cell.outputs.append(self._error(
+            "이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault), 메모리나 프로세스 한도 초과 "
+            "(the kernel died in this cell)"))
         return cell, resources
 
     @staticmethod
@@ -134,7 +144,7 @@ class ResilientExecute(Execute):
     async def _restart_and_replay(self):
         await ensure_async(self.km.restart_kernel(now=True))
         await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-        for index in self._done:
+        for index in self._clean:
             await self.async_execute_cell(copy.deepcopy(self.nb.cells[index]), index,
                                           store_history=False)
 

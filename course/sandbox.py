@@ -67,7 +67,10 @@ def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds,
     command += _with_parents(runtime_dir) + ["--bind", runtime_dir, runtime_dir]
     environment = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                    "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLCONFIGDIR": "/tmp",
-                   "IPYTHONDIR": "/tmp/.ipython", "OMP_NUM_THREADS": "1"}
+                   "IPYTHONDIR": "/tmp/.ipython",
+                   # one thread per kernel: parallel kernels, not threads, use the cores
+                   "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+                   "TF_NUM_INTEROP_THREADS": "1"}
     for name, value in environment.items():
         command += ["--setenv", name, value]
     command += ["--chdir", WORKDIR, "--"]

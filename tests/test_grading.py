@@ -39,7 +39,7 @@ def graded_class(tmp_path_factory):
     cases.append(resubmitted)
     Path("/tmp/SNOOPED.txt").unlink(missing_ok=True)
     before = _snapshot(root / "submitted")
-    results = {r.student: r for r in grade(root, timeout=30, progress=False)}
+    results = {r.student: r for r in grade(root, timeout=45, progress=False)}
     after = _snapshot(root / "submitted")
     return root, {c.student: c for c in cases}, results, before, after
 
@@ -112,7 +112,7 @@ def test_report_shows_statuses_exercises_and_histogram(graded_class):
 def test_rerun_is_idempotent_and_a_failed_resubmission_keeps_no_stale_score(graded_class):
     root, cases, first, _, _ = graded_class
     (root / "submitted" / "resubmitted" / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")
-    again = {r.student: r for r in grade(root, students=RERUN, timeout=30, progress=False)}
+    again = {r.student: r for r in grade(root, students=RERUN, timeout=45, progress=False)}
     for student in set(RERUN) - {"resubmitted"}:
         assert (again[student].status, again[student].score) == (first[student].status,
                                                                  first[student].score)

@@ -1,0 +1,85 @@
+"""Grade one generated class twice, in one run: with plain sequential `nbgrader autograde`
+(one call per lesson, as an instructor would type it) and with `course grade` (parallel,
+sandboxed, feedback included). Prints submissions per minute for both and the ratio.
+
+    python benchmarks/bench_class.py                  # 20 students x every lesson
+    python benchmarks/bench_class.py --students 4 01_parameters
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from course import submissions  # noqa: E402
+from course.demo import make_course  # noqa: E402
+from course.grade import default_jobs, grade  # noqa: E402
+from course.paths import REPOSITORY_ROOT, select_lessons  # noqa: E402
+from course.release import release  # noqa: E402
+
+
+def make_class(root, lessons, students):
+    """Each student answers every lesson; every other one with one catalogued mistake."""
+    for lesson in lessons:
+        mistakes = submissions.wrong_answers(root, lesson)
+        for number in range(students):
+            if number % 2 and mistakes:
+                nb = submissions.with_wrong_answer(root, lesson, mistakes[number // 2 % len(mistakes)])
+            else:
+                nb = submissions.answered(root, lesson)
+            submissions.submit(root, f"student{number:02d}", lesson, nb)
+
+
+def plain_nbgrader(root, lessons):
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    failures = 0
+    start = time.perf_counter()
+    for lesson in lessons:
+        run = subprocess.run([str(nbgrader), "autograde", lesson, "--force", "--create"], cwd=root,
+                             capture_output=True, text=True)
+        failures += run.stdout.count("Removing failed assignment") + run.stderr.count(
+            "Removing failed assignment")
+    return time.perf_counter() - start, failures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*")
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=None)
+    args = parser.parse_args(argv)
+    lessons = select_lessons(REPOSITORY_ROOT, args.lessons)
+    count = args.students * len(lessons)
+    jobs = args.jobs or default_jobs()
+    print(f"{os.cpu_count()} cores; {args.students} students x {len(lessons)} lessons = {count} "
+          f"submissions; course grade with {jobs} jobs", flush=True)
+    with tempfile.TemporaryDirectory(prefix="course-bench-class-") as workdir:
+        plain_root = make_course(REPOSITORY_ROOT, Path(workdir) / "plain", lessons)
+        release(plain_root, lessons, update_readme=False)
+        make_class(plain_root, lessons, args.students)
+        ours_root = Path(workdir) / "ours"
+        shutil.copytree(plain_root, ours_root)
+
+        plain_seconds, plain_failures = plain_nbgrader(plain_root, lessons)
+        print(f"plain nbgrader autograde: {plain_seconds:7.1f} s  {60 * count / plain_seconds:5.2f} "
+              f"submissions/min  failures: {plain_failures}", flush=True)
+
+        start = time.perf_counter()
+        results = grade(ours_root, jobs=jobs, progress=False)
+        ours_seconds = time.perf_counter() - start
+        failed = [r for r in results if r.status != "graded"]
+        print(f"course grade:             {ours_seconds:7.1f} s  {60 * count / ours_seconds:5.2f} "
+              f"submissions/min  failures: {len(failed)}", flush=True)
+        per_job = sorted(r.seconds for r in results)
+        print(f"  per submission (in a worker): median {per_job[len(per_job) // 2]:.1f} s, "
+              f"max {per_job[-1]:.1f} s")
+        print(f"ratio (course grade / plain): {plain_seconds / ours_seconds:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
