@@ -19,6 +19,7 @@ from course.execute import errors, execute  # noqa: E402
 from course.grade import grade  # noqa: E402
 from course.paths import REPOSITORY_ROOT, select_lessons, source_notebook  # noqa: E402
 from course.release import release  # noqa: E402
+from course.sandbox import sandbox_problem  # noqa: E402
 
 
 def bench_notebooks(lessons, slowest=3):
@@ -32,17 +33,19 @@ def bench_notebooks(lessons, slowest=3):
 
 
 def bench_grading(lessons):
-    print("== autograding (course grade: autograde + feedback per submission)")
+    print("== grading one submission per lesson (course grade, one job: intake, sandboxed "
+          "autograde, feedback)")
     with tempfile.TemporaryDirectory(prefix="course-bench-") as workdir:
         root = make_course(REPOSITORY_ROOT, workdir, lessons)
         release(root, lessons, update_readme=False)
         for lesson in lessons:
             submissions.submit(root, "bench", lesson, submissions.answered(root, lesson))
-        for lesson in lessons:
-            start = time.perf_counter()
-            results = grade(root, students=["bench"], lessons=[lesson], progress=False)
-            seconds = time.perf_counter() - start
-            print(f"{lesson:20s} {seconds:6.1f} s per submission   {results[0].status}", flush=True)
+        start = time.perf_counter()
+        results = grade(root, jobs=1, sandbox=sandbox_problem() is None, progress=False)
+        for result in results:
+            print(f"{result.lesson:20s} {result.seconds:6.1f} s per submission   {result.status} "
+                  f"{result.score:g}/{result.max_score:g}", flush=True)
+        print(f"{'all, with start-up':20s} {time.perf_counter() - start:6.1f} s")
 
 
 def main(argv=None):
