@@ -13,6 +13,7 @@ from course.demo import make_course  # noqa: E402
 from course.grade import grade  # noqa: E402
 from course.paths import REPOSITORY_ROOT, lesson_ids  # noqa: E402
 from course.release import release  # noqa: E402
+from course.sandbox import sandbox_problem  # noqa: E402
 
 LESSONS = lesson_ids(REPOSITORY_ROOT)
 
@@ -41,7 +42,9 @@ def _grade_examples(root, lesson):
     broken, _ = submissions.with_syntax_error(root, lesson)
     submissions.submit(root, "syntax_error", lesson, broken)
     jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None  # xdist already fills the cores
-    return {r.student: r for r in grade(root, jobs=jobs, progress=False)}
+    # These submissions are the course's own code; test_grading.py requires the sandbox.
+    sandbox = sandbox_problem() is None
+    return {r.student: r for r in grade(root, jobs=jobs, sandbox=sandbox, progress=False)}
 
 
 @pytest.fixture(scope="session")
