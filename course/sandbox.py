@@ -61,8 +61,9 @@ def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds,
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
-    command += _system_binds()
+    # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
     command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    command += _system_binds()
     command += ["--bind", workdir, WORKDIR]
     command += _with_parents(runtime_dir) + ["--bind", runtime_dir, runtime_dir]
     environment = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
