@@ -87,3 +87,11 @@ def test_ci_runs_the_readme_test_command():
     assert ci_command[0] in (ROOT / "README.md").read_text()
     workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
     assert "bash .ci/run" in workflow
+
+
+@pytest.mark.xdist_group("grouping")
+def test_xdist_keeps_a_group_on_one_worker(request):
+    """Each lesson's graded course is built once per worker; without working groups every
+    worker would grade every lesson (pytest 9.2 with pytest-xdist 3.8 silently did)."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@grouping")
