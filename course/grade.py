@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from course import nbgrader_plugins
 from course.intake import take_in
-from course.nbgrader_api import gradebook, load_config, make_api
+from course.nbgrader_api import gradebook, load_config, make_api, result_lines
 from course.paths import lesson_ids
 from course.sandbox import SandboxedKernelManager, sandbox_problem
 
@@ -127,8 +127,7 @@ def _stage(root, student, lesson, notebook):
 
 
 def _nbgrader_reason(result):
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in result_lines(result)]
     errors = [line for line in lines if "Error" in line or "ERROR" in line]
     return (errors or lines or ["unknown error"])[-1][:300]
 

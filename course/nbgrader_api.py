@@ -31,6 +31,12 @@ def make_api(root, config=None):
     return api
 
 
+def result_lines(result):
+    """The non-blank lines of what an NbGraderAPI call reported (its traceback, then its log)."""
+    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def gradebook(root):
     coursedir = CourseDirectory(config=load_config(root))
     return Gradebook(coursedir.db_url, coursedir.course_id)

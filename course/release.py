@@ -4,7 +4,7 @@ from pathlib import Path
 
 import nbformat
 
-from course.nbgrader_api import load_config, make_api
+from course.nbgrader_api import load_config, make_api, result_lines
 from course.nbgrader_plugins import colab_badge
 from course.paths import release_notebook, source_notebook
 
@@ -75,9 +75,7 @@ def release(root, lessons, update_readme=True):
 
 
 def _last_error(result):
-    text = (result.get("error") or "") + "\n" + (result.get("log") or "")
-    lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-12:])
+    return "\n".join(result_lines(result)[-12:])
 
 
 def _normalise(path):
