@@ -9,6 +9,7 @@ no score at all, and submitted/ is never written.
 import fcntl
 import multiprocessing
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -126,10 +127,16 @@ def _stage(root, student, lesson, notebook):
     return staged
 
 
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*: \S")  # "sqlite3.IntegrityError: ..."
+
+
 def _nbgrader_reason(result):
+    """The exception behind a failed nbgrader call: the last traceback line naming one, else
+    the last error logged other than nbgrader's "Please see the above traceback"."""
     lines = [line.strip() for line in result_lines(result)]
-    errors = [line for line in lines if "Error" in line or "ERROR" in line]
-    return (errors or lines or ["unknown error"])[-1][:300]
+    exceptions = [line for line in lines if EXCEPTION_LINE.match(line)]
+    errors = [line for line in lines if "ERROR" in line and "above traceback" not in line]
+    return (exceptions or errors or lines or ["unknown error"])[-1][:300]
 
 
 def grade_one(root, student, lesson):
@@ -223,7 +230,7 @@ def grade(root, students=None, lessons=None, jobs=None, sandbox=True, timeout=No
                              "(expected submitted/<student>/<lesson>/<lesson>.ipynb)")
     results = []
     with course_lock(root):
-        _init_gradebook(root, {lesson for _, lesson in pairs})
+        _init_gradebook(root, pairs)
         jobs = max(1, min(jobs or default_jobs(), len(pairs)))
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
@@ -242,15 +249,21 @@ def grade(root, students=None, lessons=None, jobs=None, sandbox=True, timeout=No
     return sorted(results, key=lambda r: (r.student, r.lesson))
 
 
-def _init_gradebook(root, lessons):
-    """Release-time gradebook entries must exist before workers autograde in parallel."""
+def _init_gradebook(root, pairs):
+    """The lessons must be released; the students are added here, before the workers start:
+    two workers adding the same student at once would fail on the gradebook's unique key."""
     with gradebook(root) as gb:
-        for lesson in lessons:
+        for lesson in sorted({lesson for _, lesson in pairs}):
             try:
                 gb.find_assignment(lesson)
             except MissingEntry:
                 raise GradingRefused(f"{lesson} is not in the gradebook: run `course release "
                                      f"{lesson}` first") from None
+        for student in sorted({student for student, _ in pairs}):
+            try:
+                gb.find_student(student)
+            except MissingEntry:
+                gb.add_student(student)
 
 
 def status_line(result):
