@@ -57,7 +57,8 @@ def _with_parents(path):
     return [arg for p in parents for arg in ("--perms", "0755", "--dir", p)]
 
 
-def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds, processes, uid):
+def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds, processes, uid,
+                    threads=1):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
@@ -68,10 +69,10 @@ def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds,
     command += _with_parents(runtime_dir) + ["--bind", runtime_dir, runtime_dir]
     environment = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                    "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLCONFIGDIR": "/tmp",
-                   "IPYTHONDIR": "/tmp/.ipython",
-                   # one thread per kernel: parallel kernels, not threads, use the cores
-                   "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-                   "TF_NUM_INTEROP_THREADS": "1"}
+                   "IPYTHONDIR": "/tmp/.ipython"}
+    if threads:
+        environment.update({name: str(threads) for name in (
+            "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")})
     for name, value in environment.items():
         command += ["--setenv", name, value]
     command += ["--chdir", WORKDIR, "--"]
@@ -90,6 +91,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     memory_bytes = Integer(6 * 2**30, help="address-space limit of a kernel").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of a kernel (all its threads)").tag(config=True)
     processes = Integer(512, help="limit on processes and threads of the kernel's uid").tag(config=True)
+    threads = Integer(1, help="OpenMP and TensorFlow threads per kernel; 0 leaves the libraries' "
+                              "defaults (one per core)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -112,7 +115,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["env"] = {}
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's
         command = sandbox_command(kernel_cmd, workdir, self.runtime_dir, self.memory_bytes,
-                                  self.cpu_seconds, self.processes, self.uid)
+                                  self.cpu_seconds, self.processes, self.uid, self.threads)
         await super()._async_launch_kernel(command, **kw)
 
     async def _async_cleanup_resources(self, restart=False):
