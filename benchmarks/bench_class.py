@@ -91,11 +91,13 @@ def main(argv=None):
               f"max {per_job[-1]:.1f} s")
         for r in failed:
             print(f"  {r.student} {r.lesson}: {r.status}: {r.reason}")
-        by_lesson = {}
-        for r in results:
-            by_lesson.setdefault(r.lesson, []).append(r.seconds)
-        for lesson, seconds in sorted(by_lesson.items()):
-            print(f"  {lesson:18s} mean {sum(seconds) / len(seconds):5.1f} s per submission in a worker")
+        print("  mean seconds per submission in a worker: all (autograde, feedback)")
+        for lesson in lessons:
+            mine = [r for r in results if r.lesson == lesson]
+            mean = {phase: sum(r.phases.get(phase, 0) for r in mine) / len(mine)
+                    for phase in ("autograde", "feedback")}
+            print(f"  {lesson:18s} {sum(r.seconds for r in mine) / len(mine):5.1f} "
+                  f"({mean['autograde']:5.1f}, {mean['feedback']:4.1f})")
         if plain_seconds:
             print(f"ratio (course grade / plain): {plain_seconds / ours_seconds:.2f}x")
 

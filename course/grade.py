@@ -48,6 +48,7 @@ class Result:
     max_score: float = 0.0
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)  # seconds spent in autograde and feedback
 
     @property
     def reason(self):
@@ -146,9 +147,13 @@ def grade_one(root, student, lesson):
     result = Result(student, lesson, intake.status, notes=list(intake.notes))
     if intake.notebook is not None:
         staged = _stage(root, student, lesson, intake.notebook)
+        tick = time.perf_counter()
         outcome = _api.autograde(lesson, student, force=True, create=True)
+        result.phases["autograde"] = time.perf_counter() - tick
         if outcome["success"]:
+            tick = time.perf_counter()
             feedback = _api.generate_feedback(lesson, student, force=True)
+            result.phases["feedback"] = time.perf_counter() - tick
             if not feedback["success"]:
                 result.notes.append(f"피드백 생성 실패 (feedback failed): {_nbgrader_reason(feedback)}")
             result.status = "graded"
@@ -177,6 +182,7 @@ def _score(root, student, lesson):
 
 ERROR_KINDS = {
     "CellTimeoutError": "시간 초과 (timeout)",
+    "KeyboardInterrupt": "시간 초과 (timeout)",  # how the timeout stopped a student's cell
     nbgrader_plugins.KERNEL_DIED: "커널 종료 (kernel died)",
     "MemoryError": "메모리 초과 (memory limit)",
     "SyntaxError": "문법 오류 (syntax error)",
