@@ -266,10 +266,7 @@ def _init_gradebook(root, pairs):
                 raise GradingRefused(f"{lesson} is not in the gradebook: run `course release "
                                      f"{lesson}` first") from None
         for student in sorted({student for student, _ in pairs}):
-            try:
-                gb.find_student(student)
-            except MissingEntry:
-                gb.add_student(student)
+            gb.update_or_create_student(student)
 
 
 def status_line(result):
