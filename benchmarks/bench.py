@@ -13,13 +13,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from course import submissions  # noqa: E402
-from course.demo import make_course  # noqa: E402
-from course.execute import errors, execute  # noqa: E402
-from course.grade import grade  # noqa: E402
-from course.paths import REPOSITORY_ROOT, select_lessons, source_notebook  # noqa: E402
-from course.release import release  # noqa: E402
-from course.sandbox import sandbox_problem  # noqa: E402
+from course import submissions
+from course.demo import make_course
+from course.execute import errors, execute
+from course.grade import NO_SANDBOX, grade
+from course.paths import REPOSITORY_ROOT, select_lessons, source_notebook
+from course.release import release
+from course.sandbox import sandbox_problem
 
 
 def bench_notebooks(lessons, slowest=3):
@@ -41,7 +41,8 @@ def bench_grading(lessons):
         for lesson in lessons:
             submissions.submit(root, "bench", lesson, submissions.answered(root, lesson))
         start = time.perf_counter()
-        results = grade(root, jobs=1, sandbox=sandbox_problem() is None, progress=False)
+        results = grade(root, jobs=1, overrides=None if sandbox_problem() is None else NO_SANDBOX,
+                        progress=False)
         for result in results:
             print(f"{result.lesson:20s} {result.seconds:6.1f} s per submission   {result.status} "
                   f"{result.score:g}/{result.max_score:g}", flush=True)

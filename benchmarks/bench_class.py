@@ -17,11 +17,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from course import submissions  # noqa: E402
-from course.demo import make_course  # noqa: E402
-from course.grade import default_jobs, grade  # noqa: E402
-from course.paths import REPOSITORY_ROOT, select_lessons  # noqa: E402
-from course.release import release  # noqa: E402
+from course import submissions
+from course.demo import make_course
+from course.grade import default_jobs, grade
+from course.paths import REPOSITORY_ROOT, select_lessons
+from course.release import release
+from course.status import Status
 
 
 def make_class(root, lessons, students):
@@ -70,9 +71,6 @@ def main(argv=None):
         make_class(plain_root, lessons, args.students)
         ours_root = Path(workdir) / "ours"
         shutil.copytree(plain_root, ours_root)
-        if args.kernel_threads is not None:
-            with open(ours_root / "nbgrader_config.py", "a") as config:
-                config.write(f"\nc.SandboxedKernelManager.threads = {args.kernel_threads}\n")
 
         plain_seconds = None
         if not args.skip_plain:
@@ -81,9 +79,11 @@ def main(argv=None):
                   f"submissions/min  failures: {plain_failures}", flush=True)
 
         start = time.perf_counter()
-        results = grade(ours_root, jobs=jobs, progress=False)
+        overrides = ({} if args.kernel_threads is None
+                     else {"SandboxedKernelManager": {"threads": args.kernel_threads}})
+        results = grade(ours_root, jobs=jobs, overrides=overrides, progress=False)
         ours_seconds = time.perf_counter() - start
-        failed = [r for r in results if r.status != "graded"]
+        failed = [r for r in results if r.status is not Status.GRADED]
         print(f"course grade:             {ours_seconds:7.1f} s  {60 * count / ours_seconds:5.2f} "
               f"submissions/min  failures: {len(failed)}", flush=True)
         per_job = sorted(r.seconds for r in results)

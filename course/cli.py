@@ -11,57 +11,57 @@ warnings.filterwarnings("ignore", message=".*not in session.*")
 
 def _release(args):
     from course.paths import course_root, select_lessons
-    from course.release import ReleaseError, release
+    from course.release import release
 
     root = course_root(args.root)
     lessons = select_lessons(root, args.lessons)
-    try:
-        release(root, lessons)
-    except ReleaseError as error:
-        print(f"course release: {error}", file=sys.stderr)
-        return 1
+    release(root, lessons)
     for lesson in lessons:
         print(f"released {lesson} -> release/{lesson}/{lesson}.ipynb")
     return 0
 
 
+def _overrides(args):
+    """What the options change in nbgrader_config.py, as config overrides."""
+    from course.grade import NO_SANDBOX
+
+    overrides = {"Execute": {}}
+    if args.no_sandbox:
+        overrides["Execute"].update(NO_SANDBOX["Execute"])
+    if getattr(args, "timeout", None):
+        overrides["Execute"]["timeout"] = args.timeout
+    return overrides
+
+
 def _grade(args):
-    from course.grade import GRADES_CSV, GradingRefused, grade, score_table
+    from course.grade import grade
+    from course.gradebook import GRADES_CSV
     from course.paths import course_root, select_lessons
-    from course.report import write_report
+    from course.report import REPORTS, score_table
+    from course.status import Status
 
     root = course_root(args.root)
     lessons = select_lessons(root, args.lessons) if args.lessons else None
-    try:
-        results = grade(root, students=args.students, lessons=lessons, jobs=args.jobs,
-                        sandbox=not args.no_sandbox, timeout=args.timeout)
-    except GradingRefused as error:
-        print(f"course grade: {error}", file=sys.stderr)
-        return 2
-    report = write_report(root, results)
+    results = grade(root, students=args.students, lessons=lessons, jobs=args.jobs,
+                    overrides=_overrides(args))
     print()
     print(score_table(results).to_string())
-    print(f"\ngrades CSV: {root / GRADES_CSV}\nreport:     {report}\nfeedback:   {root / 'feedback'}")
-    return 0 if all(r.status == "graded" for r in results) else 1
+    print(f"\ngrades CSV: {root / GRADES_CSV}\nreport:     {root / REPORTS / 'report.html'}\n"
+          f"feedback:   {root / 'feedback'}")
+    return 0 if all(r.status is Status.GRADED for r in results) else 1
 
 
 def _demo(args):
     from course.demo import demo
-    from course.grade import GradingRefused
     from course.paths import REPOSITORY_ROOT, select_lessons
     from course.sandbox import sandbox_problem
 
-    sandbox = not args.no_sandbox
-    if sandbox and sandbox_problem():
+    if not args.no_sandbox and sandbox_problem():
         # The demo grades only submissions made from this course's own code: safe unsandboxed.
         print(f"note: grading the demo without the sandbox: {sandbox_problem()}", file=sys.stderr)
-        sandbox = False
-    try:
-        demo(REPOSITORY_ROOT, select_lessons(REPOSITORY_ROOT, args.lessons), workdir=args.dir,
-             jobs=args.jobs, sandbox=sandbox)
-    except GradingRefused as error:
-        print(f"course demo: {error}", file=sys.stderr)
-        return 2
+        args.no_sandbox = True
+    demo(REPOSITORY_ROOT, select_lessons(REPOSITORY_ROOT, args.lessons), workdir=args.dir,
+         jobs=args.jobs, overrides=_overrides(args))
     return 0
 
 
@@ -101,5 +101,12 @@ def parser():
 
 
 def main(argv=None):
+    """Run one command; returns its exit status (a CourseError is printed, status 2)."""
+    from course.errors import CourseError
+
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CourseError as error:
+        print(f"course {args.command}: {error}", file=sys.stderr)
+        return 2

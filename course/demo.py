@@ -4,20 +4,23 @@ import tempfile
 from pathlib import Path
 
 from course import submissions
-from course.grade import GRADES_CSV, grade, score_table
+from course.errors import CourseError
+from course.grade import grade
+from course.gradebook import GRADES_CSV
 from course.paths import feedback_html
 from course.release import release
-from course.report import write_report
+from course.report import REPORTS, score_table
 
 STUDENTS = ("demo_correct", "demo_partly_wrong", "demo_syntax_error")
 
 
 def make_course(repository_root, workdir, lessons):
-    """A fresh course directory holding this course's config and the chosen lessons' sources."""
+    """A fresh course directory holding this course's config and the chosen lessons' sources;
+    CourseError if `workdir` exists and is not empty."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     if any(workdir.iterdir()):
-        raise SystemExit(f"{workdir} is not empty; give an empty or new directory")
+        raise CourseError(f"{workdir} is not empty; give an empty or new directory")
     shutil.copy(Path(repository_root) / "nbgrader_config.py", workdir)
     for lesson in lessons:
         shutil.copytree(Path(repository_root) / "source" / lesson, workdir / "source" / lesson)
@@ -38,19 +41,21 @@ def submit_examples(root, lesson):
     submissions.submit(root, STUDENTS[2], lesson, broken)
 
 
-def demo(repository_root, lessons, workdir=None, jobs=None, sandbox=True, progress=True):
+def demo(repository_root, lessons, workdir=None, jobs=None, overrides=None, progress=True):
+    """Release `lessons` into a scratch course, submit three example students, grade them and
+    print the score table; returns (course root, results, table)."""
     root = make_course(repository_root, workdir or tempfile.mkdtemp(prefix="course-demo-"), lessons)
     print(f"demo course: {root}")
     release(root, lessons, update_readme=False)
     for lesson in lessons:
         submit_examples(root, lesson)
-    results = grade(root, jobs=jobs, sandbox=sandbox, progress=progress)
+    results = grade(root, jobs=jobs, overrides=overrides, progress=progress)
     table = score_table(results)
     print()
     print(table.to_string())
     print()
     print(f"grades CSV: {root / GRADES_CSV}")
-    print(f"report:     {write_report(root, results)}")
+    print(f"report:     {root / REPORTS / 'report.html'}")
     print(f"feedback:   {feedback_html(root, STUDENTS[1], lessons[0])} (and the others in "
           f"{root / 'feedback'})")
     return root, results, table

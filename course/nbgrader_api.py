@@ -1,19 +1,26 @@
-"""nbgrader's Python API on a course directory, and what its gradebook holds."""
+"""nbgrader on a course directory: its configuration, its Python API and its directory layout."""
 import logging
 import os
 import sys
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 
-def load_config(root):
+def load_config(root, overrides=None):
+    """The course's nbgrader_config.py, with `overrides` ({"Section": {"trait": value}}) on top."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.merge(Config(overrides or {}))
     config.CourseDirectory.root = str(root)
     return config
+
+
+def course_directory(root, config=None):
+    """nbgrader's CourseDirectory of a course: where each step keeps each student's work."""
+    return CourseDirectory(config=config or load_config(root))
 
 
 def _tools_on_path():
@@ -25,6 +32,7 @@ def _tools_on_path():
 
 
 def make_api(root, config=None):
+    """nbgrader's Python API (the calls behind `nbgrader autograde`, ...) on the course."""
     _tools_on_path()
     api = NbGraderAPI(config=config or load_config(root))
     api.log.setLevel(logging.WARNING)
@@ -35,28 +43,3 @@ def result_lines(result):
     """The non-blank lines of what an NbGraderAPI call reported (its traceback, then its log)."""
     text = (result.get("error") or "") + "\n" + (result.get("log") or "")
     return [line for line in text.splitlines() if line.strip()]
-
-
-def gradebook(root):
-    coursedir = CourseDirectory(config=load_config(root))
-    return Gradebook(coursedir.db_url, coursedir.course_id)
-
-
-def cell_scores(root, lesson, student):
-    """{grade_id: (score, max_score)} of one autograded submission; {} if there is none."""
-    with gradebook(root) as gb:
-        try:
-            notebook = gb.find_submission_notebook(lesson, lesson, student)
-        except MissingEntry:
-            return {}
-        return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
-
-
-def submission_score(root, lesson, student):
-    """(score, max_score) of one submission, or None if it was never autograded."""
-    with gradebook(root) as gb:
-        try:
-            submission = gb.find_submission(lesson, student)
-        except MissingEntry:
-            return None
-        return submission.score, submission.max_score

@@ -5,7 +5,7 @@
 - ColabBadge (generate_assignment): an "Open in Colab" badge under the title.
 - HideHiddenTests (generate_feedback): hidden tests and the tracebacks of test cells
   stay out of the feedback students receive.
-- ResilientExecute (autograde, used by `course grade`): one cell that kills the kernel or
+- ResilientExecute (autograde, in place of nbgrader's Execute): one cell that kills the kernel or
   floods the output does not end or sink the whole run.
 """
 import copy
@@ -15,14 +15,18 @@ from pathlib import Path
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-KERNEL_DIED = "KernelDied"
-OUTPUT_TRUNCATED = "[출력이 너무 많아 나머지는 버렸습니다 (output truncated by the grader)]"
-KERNEL_RESTARTED = ("[커널이 죽어 다시 시작하고 이 셀을 다시 실행했습니다 "
-                    "(the kernel died; restarted and ran this cell again)]")
+from course import cells
+from course.status import (
+    HIDDEN_TESTS_PLACEHOLDER,
+    KERNEL_DIED,
+    KERNEL_DIED_IN_CELL,
+    KERNEL_RESTARTED,
+    OUTPUT_TRUNCATED,
+    SKIPPED_AFTER_DEATHS,
+)
 
 CHECKS_IMPORT = "from course.checks import *"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
@@ -79,13 +83,13 @@ class HideHiddenTests(NbGraderPreprocessor):
     end_test_delimeter = ClearHiddenTests.end_test_delimeter
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+        if cell.cell_type != "code" or not cells.is_test(cell):
             return cell, resources
         hidden = re.compile(
             rf"^[^\n]*{re.escape(self.begin_test_delimeter)}.*?{re.escape(self.end_test_delimeter)}[^\n]*$",
             re.S | re.M,
         )
-        cell.source = hidden.sub("# (숨겨진 테스트 / hidden tests)", cell.source)
+        cell.source = hidden.sub(HIDDEN_TESTS_PLACEHOLDER, cell.source)
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 output.traceback = [f"{output.ename}: {output.evalue}"]
@@ -116,8 +120,7 @@ class ResilientExecute(Execute):
             return cell, resources
         for attempt in range(2):
             if self._deaths >= self.max_kernel_deaths:
-                cell.outputs = [self._error(f"커널이 {self._deaths}번 죽어 이 셀은 실행하지 않았습니다 "
-                                            "(skipped after repeated kernel deaths)")]
+                cell.outputs = [self._error(SKIPPED_AFTER_DEATHS.format(deaths=self._deaths))]
                 return cell, resources
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
@@ -131,9 +134,7 @@ class ResilientExecute(Execute):
             if not any(output.output_type == "error" for output in cell.outputs):
                 self._clean.append(index)
             return cell, resources
-        cell.outputs.append(self._error(
-            "이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault), 메모리나 프로세스 한도 초과 "
-            "(the kernel died in this cell)"))
+        cell.outputs.append(self._error(KERNEL_DIED_IN_CELL))
         return cell, resources
 
     @staticmethod

@@ -1,18 +1,22 @@
-"""Where a course directory keeps what: nbgrader's layout plus the lesson list."""
+"""Where a course directory keeps what: nbgrader's layout (CourseDirectory) plus the lesson list."""
 import re
 from pathlib import Path
+
+from course.errors import CourseError
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 LESSON_ID = re.compile(r"^\d\d_[a-z0-9_]+$")
 
 
 def course_root(path=None):
-    """The course directory: the given one, else the current one, else this repository."""
+    """The course directory: the given one, else the current one, else this repository.
+
+    Raises CourseError where none of them holds an nbgrader_config.py."""
     for candidate in ([Path(path)] if path else [Path.cwd(), REPOSITORY_ROOT]):
         if (candidate / "nbgrader_config.py").is_file():
             return candidate.resolve()
     where = path or f"{Path.cwd()} or {REPOSITORY_ROOT}"
-    raise SystemExit(f"nbgrader_config.py not found in {where}: is this a course directory?")
+    raise CourseError(f"nbgrader_config.py not found in {where}: is this a course directory?")
 
 
 def lesson_ids(root):
@@ -21,29 +25,55 @@ def lesson_ids(root):
                   if p.is_dir() and LESSON_ID.match(p.name))
 
 
-def source_notebook(root, lesson):
-    return Path(root) / "source" / lesson / f"{lesson}.ipynb"
-
-
-def release_notebook(root, lesson):
-    return Path(root) / "release" / lesson / f"{lesson}.ipynb"
-
-
-def submitted_notebook(root, student, lesson):
-    return Path(root) / "submitted" / student / lesson / f"{lesson}.ipynb"
-
-
-def feedback_html(root, student, lesson):
-    return Path(root) / "feedback" / student / lesson / f"{lesson}.html"
-
-
-def wrong_answers_file(root, lesson):
-    return Path(root) / "source" / lesson / "wrong_answers.toml"
-
-
 def select_lessons(root, wanted=None):
+    """The lessons named in `wanted` (all if none), in course order; CourseError for an unknown one."""
     known = lesson_ids(root)
     unknown = sorted(set(wanted or []) - set(known))
     if unknown:
-        raise SystemExit(f"unknown lesson(s) {', '.join(unknown)}; lessons: {', '.join(known)}")
+        raise CourseError(f"unknown lesson(s) {', '.join(unknown)}; lessons: {', '.join(known)}")
     return [lesson for lesson in known if not wanted or lesson in wanted]
+
+
+def step_folder(coursedir, step, student, lesson):
+    """nbgrader's folder of one step ("source", "release", "submitted", "autograded",
+    "feedback", or a configured directory name) for a student's lesson."""
+    return Path(coursedir.format_path(step, student, lesson))
+
+
+def notebook(coursedir, step, student, lesson):
+    """The lesson's notebook in that folder: <folder>/<lesson>.ipynb."""
+    return step_folder(coursedir, step, student, lesson) / f"{lesson}.ipynb"
+
+
+def _coursedir(root):
+    from course.nbgrader_api import course_directory
+    return course_directory(root)
+
+
+def source_notebook(root, lesson):
+    coursedir = _coursedir(root)
+    return notebook(coursedir, coursedir.source_directory, ".", lesson)
+
+
+def release_notebook(root, lesson):
+    coursedir = _coursedir(root)
+    return notebook(coursedir, coursedir.release_directory, ".", lesson)
+
+
+def submitted_notebook(root, student, lesson):
+    coursedir = _coursedir(root)
+    return notebook(coursedir, coursedir.submitted_directory, student, lesson)
+
+
+def autograded_notebook(root, student, lesson):
+    coursedir = _coursedir(root)
+    return notebook(coursedir, coursedir.autograded_directory, student, lesson)
+
+
+def feedback_html(root, student, lesson):
+    coursedir = _coursedir(root)
+    return step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+
+
+def wrong_answers_file(root, lesson):
+    return source_notebook(root, lesson).with_name("wrong_answers.toml")

@@ -4,16 +4,14 @@ from pathlib import Path
 
 import nbformat
 
+from course import cells
+from course.errors import CourseError
 from course.nbgrader_api import load_config, make_api, result_lines
 from course.nbgrader_plugins import colab_badge
 from course.paths import release_notebook, source_notebook
 
 README_TABLE_BEGIN = "<!-- lessons:begin (course release writes this table) -->"
 README_TABLE_END = "<!-- lessons:end -->"
-
-
-class ReleaseError(Exception):
-    pass
 
 
 def metadata_problems(path):
@@ -26,16 +24,15 @@ def metadata_problems(path):
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         problems.append(f"{path}: the first cell must be the markdown title")
     for number, cell in enumerate(nb.cells, start=1):
-        meta = cell.metadata.get("nbgrader", {})
         where = f"{path}, cell {number}"
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             problems.append(f"{where}: has outputs; clear them before committing")
-        if not (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+        if not cells.is_managed(cell):
             for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
                 if marker in cell.source:
                     problems.append(f"{where}: '{marker}' in a cell that nbgrader does not manage")
             continue
-        grade_id = meta.get("grade_id")
+        grade_id = cells.grade_id(cell)
         if not grade_id:
             problems.append(f"{where}: nbgrader cell without grade_id")
             continue
@@ -44,12 +41,12 @@ def metadata_problems(path):
         if grade_id in seen:
             problems.append(f"{where}: grade_id {grade_id!r} is already used by cell {seen[grade_id]}")
         seen[grade_id] = number
-        if meta.get("grade") and not meta.get("solution"):
-            if not meta.get("points") or meta["points"] <= 0:
+        if cells.is_test(cell):
+            if not cells.points(cell) or cells.points(cell) <= 0:
                 problems.append(f"{where} ({grade_id}): a test cell needs points > 0")
             if "BEGIN SOLUTION" in cell.source:
                 problems.append(f"{where} ({grade_id}): a solution region inside a test cell")
-        if meta.get("solution") and cell.cell_type == "code":
+        if cells.is_answer(cell) and cell.cell_type == "code":
             if cell.source.count("BEGIN SOLUTION") != 1 or cell.source.count("END SOLUTION") != 1:
                 problems.append(f"{where} ({grade_id}): needs one BEGIN SOLUTION ... END SOLUTION")
         if cell.source.count("BEGIN HIDDEN TESTS") != cell.source.count("END HIDDEN TESTS"):
@@ -58,16 +55,16 @@ def metadata_problems(path):
 
 
 def release(root, lessons, update_readme=True):
-    """Regenerate release/<lesson>/ for each lesson; raise ReleaseError saying what is wrong."""
+    """Regenerate release/<lesson>/ for each lesson; raise CourseError saying what is wrong."""
     root = Path(root)
     problems = [p for lesson in lessons for p in metadata_problems(source_notebook(root, lesson))]
     if problems:
-        raise ReleaseError("metadata problems, nothing released:\n  " + "\n  ".join(problems))
+        raise CourseError("metadata problems, nothing released:\n  " + "\n  ".join(problems))
     api = make_api(root)
     for lesson in lessons:
         result = api.generate_assignment(lesson, force=True, create=True)
         if not result["success"]:
-            raise ReleaseError(f"{lesson}: nbgrader generate_assignment failed:\n"
+            raise CourseError(f"{lesson}: nbgrader generate_assignment failed:\n"
                                f"{_last_error(result)}")
         _normalise(release_notebook(root, lesson))
     if update_readme and (root / "README.md").is_file():
@@ -105,7 +102,7 @@ def write_readme_table(root):
     readme = Path(root) / "README.md"
     text = readme.read_text(encoding="utf-8")
     if README_TABLE_BEGIN not in text or README_TABLE_END not in text:
-        raise ReleaseError(f"{readme}: the markers {README_TABLE_BEGIN} ... {README_TABLE_END} "
+        raise CourseError(f"{readme}: the markers {README_TABLE_BEGIN} ... {README_TABLE_END} "
                            "are missing; the lesson table goes between them")
     head, rest = text.split(README_TABLE_BEGIN, 1)
     _, tail = rest.split(README_TABLE_END, 1)

@@ -1,25 +1,33 @@
-"""The grade report after `course grade`: tables, a score histogram and one HTML page, in reports/."""
+"""The grade report after `course grade`, in reports/: status.csv, exercises.csv, scores.png
+and report.html (a Jinja2 template, every value escaped); and the score table it prints."""
 import base64
-import html
-import io
 from pathlib import Path
 
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from course.nbgrader_api import cell_scores  # noqa: E402
-from course.paths import feedback_html  # noqa: E402
+from course.gradebook import cell_scores
+from course.nbgrader_api import course_directory
+from course.paths import step_folder
+from course.status import Status
 
 REPORTS = "reports"
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("course", "templates"), autoescape=True,
+    undefined=jinja2.StrictUndefined)
 
 
 def status_table(results):
-    return pd.DataFrame([{"student": r.student, "lesson": r.lesson, "status": r.status,
+    """One row per submission: student, lesson, status, score, max_score, details, seconds."""
+    return pd.DataFrame([{"student": r.student, "lesson": r.lesson, "status": str(r.status),
                           "score": r.score, "max_score": r.max_score, "details": r.reason,
-                          "seconds": round(r.seconds, 1)} for r in results])
+                          "seconds": round(r.seconds, 1)} for r in results],
+                        columns=["student", "lesson", "status", "score", "max_score", "details",
+                                 "seconds"])
 
 
 def exercise_table(root, results):
@@ -30,14 +38,33 @@ def exercise_table(root, results):
             row = rows.setdefault((r.lesson, cell), {"points": maximum, "graded": 0, "full": 0})
             row["graded"] += 1
             row["full"] += score >= maximum
-    table = pd.DataFrame([{"lesson": lesson, "exercise": cell, "points": row["points"],
-                           "students": row["graded"],
-                           "passing (%)": round(100 * row["full"] / row["graded"], 1)}
-                          for (lesson, cell), row in sorted(rows.items())])
-    return table
+    return pd.DataFrame([{"lesson": lesson, "exercise": cell, "points": row["points"],
+                          "students": row["graded"],
+                          "passing (%)": round(100 * row["full"] / row["graded"], 1)}
+                         for (lesson, cell), row in sorted(rows.items())],
+                        columns=["lesson", "exercise", "points", "students", "passing (%)"])
+
+
+def score_table(results):
+    """Students as rows, lessons as columns, "score / max" (or "0 (status)") in each cell."""
+    rows = {}
+    for r in results:
+        rows.setdefault(r.student, {})[r.lesson] = (
+            f"{r.score:g} / {r.max_score:g}" if r.status is Status.GRADED else f"0 ({r.status})")
+    table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    table.index.name = "student"
+    return table.fillna("-")
+
+
+def status_line(result):
+    """The line `course grade` prints when a submission is done."""
+    score = f"{result.score:g}/{result.max_score:g}"
+    line = f"{result.student:20s} {result.lesson:18s} {score:>9s}  {result.status}"
+    return line + (f": {result.reason}" if result.notes else "")
 
 
 def score_histogram(results, path):
+    """One histogram panel of scores per lesson, as a PNG at `path`."""
     lessons = sorted({r.lesson for r in results})
     figure, axes = plt.subplots(1, len(lessons), figsize=(3.2 * len(lessons), 2.8), squeeze=False)
     for axis, lesson in zip(axes[0], lessons):
@@ -53,10 +80,6 @@ def score_histogram(results, path):
     return path
 
 
-def _table_html(frame):
-    return frame.to_html(index=False, border=0, classes="table", escape=True, na_rep="")
-
-
 def write_report(root, results):
     """reports/status.csv, exercises.csv, scores.png and report.html; returns the HTML path."""
     out = Path(root) / REPORTS
@@ -66,31 +89,20 @@ def write_report(root, results):
     exercises = exercise_table(root, results)
     exercises.to_csv(out / "exercises.csv", index=False)
     picture = score_histogram(results, out / "scores.png")
-    image = base64.b64encode(picture.read_bytes()).decode("ascii")
 
     scores = statuses.pivot_table(index="student", columns="lesson", values="score",
-                                  aggfunc="first").fillna(0)
+                                  aggfunc="first").fillna(0).reset_index()
     counts = statuses["status"].value_counts().rename_axis("status").reset_index(name="submissions")
-    links = statuses.assign(feedback=[
-        f'<a href="{html.escape(str(feedback_html(root, s, l).relative_to(root)))}">feedback</a>'
-        if feedback_html(root, s, l).is_file() else ""
-        for s, l in zip(statuses.student, statuses.lesson)])
-    page = f"""<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>채점 보고서 (grade report)</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }} .table {{ border-collapse: collapse; }}
-.table td, .table th {{ border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }}
-</style></head><body>
-<h1>채점 보고서 (grade report)</h1>
-<p>{len(results)} submissions, {statuses.student.nunique()} students, lessons:
-{", ".join(sorted(statuses.lesson.unique()))}. Grades CSV: <code>grades.csv</code>.</p>
-<h2>상태 (status)</h2>{_table_html(counts)}
-<h2>점수 (scores)</h2>{scores.to_html(border=0, classes="table")}
-<h2>점수 분포 (score histogram)</h2><img alt="score histogram" src="data:image/png;base64,{image}">
-<h2>문제별 (per exercise)</h2>{_table_html(exercises)}
-<h2>제출별 상태 (per submission)</h2>
-{links.to_html(index=False, border=0, classes="table", escape=False, na_rep="",
-               formatters={"details": html.escape})}
-</body></html>"""
+    coursedir = course_directory(root)
+    links = []
+    for student, lesson in zip(statuses.student, statuses.lesson):
+        page = step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+        links.append(page.relative_to(root).as_posix() if page.is_file() else None)
+    page = TEMPLATES.get_template("report.html.j2").render(
+        submissions=len(results), students=statuses.student.nunique(),
+        lessons=sorted(statuses.lesson.unique()), counts=counts, scores=scores,
+        exercises=exercises, statuses=statuses,
+        rows=zip(statuses.itertuples(index=False), links),
+        histogram=base64.b64encode(picture.read_bytes()).decode("ascii"))
     (out / "report.html").write_text(page, encoding="utf-8")
     return out / "report.html"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer
+from traitlets.utils.importstring import import_item
 
 INSTALL_HINT = ("bubblewrap (bwrap) is not installed. Debian/Ubuntu: `sudo apt-get install "
                 "bubblewrap`; Fedora: `sudo dnf install bubblewrap`. Or grade without the sandbox: "
@@ -27,6 +28,17 @@ def sandbox_problem():
         return "the sandbox needs Linux (bubblewrap). " + INSTALL_HINT.split(". ", 1)[1]
     if shutil.which("bwrap") is None or shutil.which("prlimit") is None:
         return INSTALL_HINT
+    return None
+
+
+def sandbox_refusal(config):
+    """Why grading with this nbgrader config cannot start here: its kernel manager
+    (`c.Execute.kernel_manager_class`) is the sandboxed one and the sandbox cannot run; else None."""
+    manager = config.Execute.get("kernel_manager_class")
+    if isinstance(manager, str):
+        manager = import_item(manager)
+    if isinstance(manager, type) and issubclass(manager, SandboxedKernelManager):
+        return sandbox_problem()
     return None
 
 

@@ -1,11 +1,12 @@
 """Example submissions made from a lesson's release notebook: the instructor's answers,
 plausible wrong answers (source/<lesson>/wrong_answers.toml) and a syntax error."""
+import ast
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 
+from course import cells
 from course.paths import release_notebook, source_notebook, submitted_notebook, wrong_answers_file
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -30,21 +31,13 @@ def wrong_answers(root, lesson):
                         loses=list(e["loses"]), why=e.get("why", "")) for e in entries]
 
 
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def _is_solution(cell):
-    return cell.metadata.get("nbgrader", {}).get("solution", False)
-
-
 def solutions(root, lesson):
     """{grade_id: code} of the source notebook's solution cells, without the markers."""
     nb = nbformat.read(source_notebook(root, lesson), as_version=4)
     return {
-        _grade_id(cell): "\n".join(line for line in cell.source.splitlines()
+        cells.grade_id(cell): "\n".join(line for line in cell.source.splitlines()
                                    if line.strip() not in SOLUTION_MARKERS)
-        for cell in nb.cells if _is_solution(cell)
+        for cell in nb.cells if cells.is_answer(cell)
     }
 
 
@@ -54,8 +47,8 @@ def answered(root, lesson, replace=None):
     answers = {**solutions(root, lesson), **(replace or {})}
     nb = nbformat.read(release_notebook(root, lesson), as_version=4)
     for cell in nb.cells:
-        if _is_solution(cell) and _grade_id(cell) in answers:
-            cell.source = answers[_grade_id(cell)]
+        if cells.is_answer(cell) and cells.grade_id(cell) in answers:
+            cell.source = answers[cells.grade_id(cell)]
     return nb
 
 
@@ -84,5 +77,108 @@ def submit(root, student, lesson, nb):
 def graded_cells(root, lesson):
     """{grade_id: points} of the graded test cells of a lesson, from its source notebook."""
     nb = nbformat.read(source_notebook(root, lesson), as_version=4)
-    return {_grade_id(cell): cell.metadata["nbgrader"]["points"] for cell in nb.cells
-            if cell.metadata.get("nbgrader", {}).get("grade") and not _is_solution(cell)}
+    return {cells.grade_id(cell): cells.points(cell) for cell in nb.cells if cells.is_test(cell)}
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _bound_here(node):
+    """Names a statement binds in the scope it runs in (not inside its functions or comprehensions)."""
+    bound, todo = set(), [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(current.name)
+            continue
+        if isinstance(current, _SCOPES):
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
+            bound.add(current.id)
+        elif isinstance(current, (ast.Import, ast.ImportFrom)):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in current.names}
+        todo.extend(ast.iter_child_nodes(current))
+    return bound
+
+
+def _free_reads(node):
+    """Names a statement reads from the scope around it (a function's own locals excluded)."""
+    if isinstance(node, _SCOPES):
+        inner = set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
+        local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if not isinstance(node, ast.ClassDef) and hasattr(node, "args"):
+            local |= {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        return inner - local
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        return {node.id}
+    return set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
+
+
+def _names(code):
+    """(names the cell defines, names it reads before defining them), by its syntax, statement by
+    statement; IPython magics are skipped, code that does not parse defines and reads nothing."""
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set(), set()
+    defined, read = set(), set()
+    for statement in tree.body:
+        read |= _free_reads(statement) - defined
+        defined |= _bound_here(statement)
+    return defined, read
+
+
+def test_dependencies(root, lesson, extra_code=()):
+    """{test grade_id: set of solution-cell grade_ids whose names it reads, directly or through
+    any earlier code cell}, from the source notebook's syntax. `extra_code` [(grade_id, code)]
+    adds what other answers to a cell define and read."""
+    nb = nbformat.read(source_notebook(root, lesson), as_version=4)
+    extra = {}
+    for grade_id, code in extra_code:
+        defined, read = _names(code)
+        extra.setdefault(grade_id, [set(), set()])
+        extra[grade_id][0] |= defined
+        extra[grade_id][1] |= read
+    providers, dependencies = {}, {}  # name -> solution cells behind its latest definition
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        defined, read = _names(cell.source)
+        grade_id = cells.grade_id(cell)
+        if grade_id in extra:
+            defined, read = defined | extra[grade_id][0], read | extra[grade_id][1]
+        behind = set().union(*(providers.get(name, set()) for name in read))
+        if cells.is_test(cell):
+            dependencies[grade_id] = behind
+        if cells.is_answer(cell):
+            behind = behind | {grade_id}
+        for name in defined:
+            providers[name] = behind
+    return dependencies
+
+
+def packs(root, lesson, answers):
+    """The answers (WrongAnswer-like: .cell, .code, .loses) grouped into as few submissions as
+    the lesson allows, such that each test cell's outcome can come from one answer of its
+    submission at most: no two answers of a submission share a cell, and no test cell reads (by
+    test_dependencies) the cells of two of them or loses points to one answer while reading
+    another's cell. Each submission then grades every answer as if it were alone, as long as
+    answers affect one another only through names."""
+    dependencies = test_dependencies(root, lesson, [(a.cell, a.code) for a in answers])
+
+    def touching(answer, test):
+        return answer.cell in dependencies[test] or test in answer.loses
+
+    groups = []
+    for answer in answers:
+        for group in groups:
+            if all(answer.cell != other.cell for other in group) and not any(
+                    touching(answer, test) and any(touching(other, test) for other in group)
+                    for test in dependencies):
+                group.append(answer)
+                break
+        else:
+            groups.append([answer])
+    return groups

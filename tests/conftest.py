@@ -10,12 +10,20 @@ warnings.filterwarnings("ignore", message=".*not in session.*")
 
 from course import submissions  # noqa: E402
 from course.demo import make_course  # noqa: E402
-from course.grade import grade  # noqa: E402
+from course.grade import NO_SANDBOX, grade  # noqa: E402
 from course.paths import REPOSITORY_ROOT, lesson_ids  # noqa: E402
 from course.release import release  # noqa: E402
 from course.sandbox import sandbox_problem  # noqa: E402
 
 LESSONS = lesson_ids(REPOSITORY_ROOT)
+needs_bubblewrap = pytest.mark.skipif(sandbox_problem() is not None,
+                                      reason=f"the sandbox cannot run here: {sandbox_problem()}")
+
+
+def own_code_overrides():
+    """Submissions made from the course's own code may be graded without the sandbox where
+    bubblewrap is missing (the tests of hostile submissions require it: needs_bubblewrap)."""
+    return None if sandbox_problem() is None else NO_SANDBOX
 
 
 def per_lesson(values=None):
@@ -31,33 +39,43 @@ class GradedLesson:
     root: Path
     lesson: str
     results: dict  # student -> course.grade.Result
+    wrong_packs: dict  # student -> the wrong answers that submission holds
+
+    def student_with(self, wrong_name):
+        """The submission that holds the catalogued wrong answer `wrong_name`, and its answers."""
+        return next((student, pack) for student, pack in self.wrong_packs.items()
+                    if wrong_name in {w.name for w in pack})
 
 
 def _grade_examples(root, lesson):
+    """Grade the solution, the blank release and every catalogued wrong answer. Wrong answers
+    share submissions where no test cell can tell them apart (submissions.packs), so that a
+    lesson costs a few autogrades instead of one per wrong answer."""
     submissions.submit(root, "solution", lesson, submissions.answered(root, lesson))
     submissions.submit(root, "blank", lesson, submissions.blank(root, lesson))
-    for wrong in submissions.wrong_answers(root, lesson):
-        submissions.submit(root, f"wrong_{wrong.name}", lesson,
-                           submissions.with_wrong_answer(root, lesson, wrong))
-    broken, _ = submissions.with_syntax_error(root, lesson)
-    submissions.submit(root, "syntax_error", lesson, broken)
+    wrong_packs = {}
+    for number, pack in enumerate(submissions.packs(root, lesson, submissions.wrong_answers(root, lesson))):
+        student = f"wrong_{number:02d}"
+        submissions.submit(root, student, lesson,
+                           submissions.answered(root, lesson, {w.cell: w.code for w in pack}))
+        wrong_packs[student] = pack
     jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None  # xdist already fills the cores
-    # These submissions are the course's own code; test_grading.py requires the sandbox.
-    sandbox = sandbox_problem() is None
-    return {r.student: r for r in grade(root, jobs=jobs, sandbox=sandbox, progress=False)}
+    results = {r.student: r for r in grade(root, jobs=jobs, overrides=own_code_overrides(),
+                                           progress=False)}
+    return GradedLesson(root, lesson, results, wrong_packs)
 
 
 @pytest.fixture(scope="session")
 def graded_lesson(tmp_path_factory):
     """graded_lesson(lesson): a scratch course where the lesson was released and its example
-    submissions (solution, blank, every wrong answer, a syntax error) were graded."""
+    submissions (solution, blank, every catalogued wrong answer) were graded."""
     cache = {}
 
     def get(lesson):
         if lesson not in cache:
             root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp(lesson), [lesson])
             release(root, [lesson], update_readme=False)
-            cache[lesson] = GradedLesson(root, lesson, _grade_examples(root, lesson))
+            cache[lesson] = _grade_examples(root, lesson)
         return cache[lesson]
 
     return get

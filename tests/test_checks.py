@@ -3,8 +3,15 @@ on what is wrong."""
 import numpy as np
 import pytest
 
-from course.checks import (CheckFailed, check_array, check_between, check_equal, check_model,
-                           layer_outputs, layer_summary)
+from course.checks import (
+    CheckFailed,
+    check_array,
+    check_between,
+    check_equal,
+    check_model,
+    layer_outputs,
+    layer_summary,
+)
 
 
 def test_check_equal_accepts_numpy_integers_and_rejects_floats_and_bools():

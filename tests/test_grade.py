@@ -1,72 +1,105 @@
-"""course.grade beyond the bad class: one student's lessons graded side by side, and the reason
-given when nbgrader itself fails."""
+"""course.grade without a kernel: the gradebook is ready before the workers start, grading
+refuses what it cannot do, a job's failure is that job's status, and a class of unreadable
+files still ends with grades.csv and the report."""
+import csv
+import shutil
+
+import job_helpers
+import nbformat
 import pytest
 
-from course import submissions
+from course import gradebook, job
+from course.cli import main
 from course.demo import make_course
-from course.grade import _init_gradebook, _nbgrader_reason, grade
-from course.nbgrader_api import gradebook
+from course.errors import CourseError
+from course.grade import NO_SANDBOX, _run_jobs, grade
 from course.paths import REPOSITORY_ROOT
 from course.release import release
-from course.sandbox import sandbox_problem
+from course.status import Status
 
-NBGRADER_FAILURE = {
-    "success": False,
-    "error": """Traceback (most recent call last):
-  File "/venv/lib/python3.11/site-packages/nbgrader/api.py", line 1445, in update_or_create_student
-    student = self.find_student(student_id)
-nbgrader.api.MissingEntry: No such student: student00
-
-During handling of the above exception, another exception occurred:
-
-Traceback (most recent call last):
-  File "/venv/lib/python3.11/site-packages/sqlalchemy/engine/default.py", line 1192, in do_execute
-    cursor.execute(statement, parameters)
-sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: student.id
-[SQL: INSERT INTO student (id, first_name, last_name, email, lms_user_id) VALUES (?, ?, ?, ?, ?)]
-""",
-    "log": "[AutogradeApp | ERROR] There was an error processing assignment: /c/.grading/submitted/s/01\n"
-           "[AutogradeApp | ERROR] Please see the the above traceback for details on the specific "
-           "errors on the above failures.\n",
-}
-
-
-def test_a_failed_nbgrader_call_is_explained_by_its_exception():
-    assert _nbgrader_reason(NBGRADER_FAILURE) == (
-        "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed: student.id")
-
-
-def test_without_a_traceback_the_last_specific_error_is_given():
-    log_only = {"error": "", "log": NBGRADER_FAILURE["log"]}
-    assert _nbgrader_reason(log_only).endswith("error processing assignment: /c/.grading/submitted/s/01")
-
-
-LESSONS = ["02_activations", "03_perceptron"]
+LESSON = "01_parameters"
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("two_lessons"), LESSONS)
-    release(root, LESSONS, update_readme=False)
+def released_once(tmp_path_factory):
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released"), [LESSON])
+    release(root, [LESSON], update_readme=False)
     return root
 
 
-@pytest.mark.slow
-@pytest.mark.xdist_group("two_lessons")
-def test_students_are_in_the_gradebook_before_the_workers_start(released):
+@pytest.fixture
+def course(released_once, tmp_path):
+    """A course with lesson 01 released and nobody graded (a copy of one release)."""
+    root = tmp_path / "course"
+    shutil.copytree(released_once, root)
+    return root
+
+
+def test_students_are_in_the_gradebook_before_the_workers_start(course):
     """Two workers adding the same new student at once collide on the gradebook's unique key."""
-    _init_gradebook(released, [("cy", LESSONS[0]), ("cy", LESSONS[1]), ("di", LESSONS[0])])
-    with gradebook(released) as gb:
-        assert {"cy", "di"} <= {student.id for student in gb.students}
+    gradebook.prepare(course, [("cy", LESSON), ("di", LESSON)])
+    with gradebook.gradebook(course) as gb:
+        assert {student.id for student in gb.students} == {"cy", "di"}
 
 
-@pytest.mark.slow
-@pytest.mark.xdist_group("two_lessons")
-def test_one_students_lessons_are_graded_side_by_side(released):
-    for student in ("ada", "bo"):
-        for lesson in LESSONS:
-            submissions.submit(released, student, lesson, submissions.answered(released, lesson))
-    results = grade(released, students=["ada", "bo"], jobs=2, sandbox=sandbox_problem() is None,
-                    progress=False)
-    assert [(r.student, r.lesson, r.status, r.score == r.max_score > 0) for r in results] == [
-        (student, lesson, "graded", True) for student in ("ada", "bo") for lesson in LESSONS]
+def test_an_unreleased_lesson_is_refused(course):
+    with pytest.raises(CourseError, match="run `course release 02_activations` first"):
+        gradebook.prepare(course, [("cy", "02_activations")])
+
+
+def test_grading_refuses_without_bubblewrap_unless_told(course, monkeypatch, capsys):
+    from course import sandbox
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(CourseError, match="apt-get install bubblewrap"):
+        grade(course, progress=False)
+    assert main(["grade", "--root", str(course)]) == 2
+    assert "--no-sandbox" in capsys.readouterr().err
+    with pytest.raises(CourseError, match="nothing to grade"):  # past the sandbox check
+        grade(course, overrides=NO_SANDBOX, progress=False)
+
+
+def _submit_bytes(root, student, content, name=f"{LESSON}.ipynb"):
+    folder = root / "submitted" / student / LESSON
+    folder.mkdir(parents=True)
+    if content is not None:
+        (folder / name).write_bytes(content)
+
+
+def test_a_class_of_unreadable_files_still_gets_grades_csv_and_the_report(course):
+    _submit_bytes(course, "nothing", None)
+    _submit_bytes(course, "empty", b"")
+    _submit_bytes(course, "corrupt", b'{"cells": [ oops')
+    _submit_bytes(course, "not_a_notebook", b'{"cells": 3}')
+    results = {r.student: r for r in grade(course, jobs=1, overrides=NO_SANDBOX, progress=False)}
+    assert {s: r.status for s, r in results.items()} == {
+        "nothing": Status.MISSING, "empty": Status.EMPTY, "corrupt": Status.CORRUPT,
+        "not_a_notebook": Status.CORRUPT}
+    with open(course / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert rows == dict.fromkeys(results, 0.0)
+    report = (course / "reports" / "report.html").read_text(encoding="utf-8")
+    assert all(student in report for student in results)
+
+
+def test_an_exception_inside_a_job_is_that_jobs_failed_status(course, monkeypatch):
+    _submit_bytes(course, "ada", nbformat.writes(nbformat.v4.new_notebook()).encode())
+    gradebook.prepare(course, [("ada", LESSON)])
+    job.init_worker(str(course), NO_SANDBOX)
+
+    def broken_intake(*args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(job, "take_in", broken_intake)
+    result = job.grade_one(str(course), "ada", LESSON)
+    assert result.status is Status.FAILED
+    assert result.reason.endswith("RuntimeError: disk on fire")
+    assert (result.score, result.max_score) == (0.0, 13.0)
+
+
+def test_a_job_that_kills_its_worker_fails_alone(course):
+    pairs = [(student, LESSON) for student in ("ada", "killer", "bo")]
+    results = _run_jobs(course, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+                        job=job_helpers.exit_for_killer)
+    assert [(r.student, r.status) for r in results] == [
+        ("ada", Status.GRADED), ("bo", Status.GRADED), ("killer", Status.FAILED)]
+    assert "worker" in results[-1].reason

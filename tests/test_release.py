@@ -5,8 +5,9 @@ import nbformat
 import pytest
 
 from course.cli import main
+from course.errors import CourseError
 from course.paths import REPOSITORY_ROOT, source_notebook
-from course.release import ReleaseError, metadata_problems, release
+from course.release import metadata_problems, release
 
 LESSON = "01_parameters"
 
@@ -48,18 +49,18 @@ def test_the_committed_sources_have_no_metadata_problem():
 ], ids=["duplicate-grade-id", "no-points", "no-grade-id", "unbalanced-hidden", "stray-solution"])
 def test_metadata_problem_stops_the_release_and_names_the_cell(course_copy, change, said):
     path = _edit(course_copy, change)
-    with pytest.raises(ReleaseError) as failure:
+    with pytest.raises(CourseError) as failure:
         release(course_copy, [LESSON], update_readme=False)
     assert said in str(failure.value) and str(path) in str(failure.value)
     assert not (course_copy / "release" / LESSON).exists(), "nothing is released"
 
 
-def test_cli_reports_a_metadata_problem_with_exit_code_1(course_copy, capsys):
+def test_cli_reports_a_metadata_problem_with_exit_code_2(course_copy, capsys):
     _edit(course_copy, lambda nb: _graded(nb)[0].metadata.nbgrader.pop("points"))
-    assert main(["release", "--root", str(course_copy)]) == 1
+    assert main(["release", "--root", str(course_copy)]) == 2
     assert "a test cell needs points > 0" in capsys.readouterr().err
 
 
-def test_cli_rejects_an_unknown_lesson(course_copy):
-    with pytest.raises(SystemExit, match="unknown lesson"):
-        main(["release", "--root", str(course_copy), "99_nothing"])
+def test_cli_rejects_an_unknown_lesson(course_copy, capsys):
+    assert main(["release", "--root", str(course_copy), "99_nothing"]) == 2
+    assert "unknown lesson(s) 99_nothing" in capsys.readouterr().err

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+from conftest import needs_bubblewrap
+
 from course.paths import REPOSITORY_ROOT
 from course.sandbox import WORKDIR, sandbox_command
 
@@ -33,6 +35,7 @@ def test_python_bound_after_the_private_tmp(tmp_path):
     assert prefix_binds and min(prefix_binds) > tmpfs, "a Python under /tmp must stay visible"
 
 
+@needs_bubblewrap
 def test_sandboxed_code_sees_only_its_working_copy(tmp_path):
     work, runtime = tmp_path / "work", tmp_path / "runtime"
     work.mkdir(mode=0o777)

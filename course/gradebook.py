@@ -1,0 +1,85 @@
+"""The gradebook (nbgrader's database): who is in it, what each submission scored, grades.csv."""
+import shutil
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins.export import CsvExportPlugin
+
+from course.errors import CourseError
+from course.nbgrader_api import course_directory
+from course.paths import step_folder
+
+GRADES_CSV = "grades.csv"
+
+
+def gradebook(root, coursedir=None):
+    """nbgrader's Gradebook of the course, as a context manager."""
+    coursedir = coursedir or course_directory(root)
+    return Gradebook(coursedir.db_url, coursedir.course_id)
+
+
+def prepare(root, pairs):
+    """Check that every lesson of `pairs` [(student, lesson)] is released (CourseError if not)
+    and add the students. Done before the workers start: two workers adding the same student
+    at once would fail on the gradebook's unique key."""
+    with gradebook(root) as gb:
+        for lesson in sorted({lesson for _, lesson in pairs}):
+            try:
+                gb.find_assignment(lesson)
+            except MissingEntry:
+                raise CourseError(f"{lesson} is not in the gradebook: run `course release "
+                                  f"{lesson}` first") from None
+        for student in sorted({student for student, _ in pairs}):
+            gb.update_or_create_student(student)
+
+
+def forget(root, coursedir, student, lesson):
+    """Remove the submission's score, autograded copy and feedback of any earlier run."""
+    with gradebook(root, coursedir) as gb:
+        try:
+            gb.remove_submission(lesson, student)
+        except MissingEntry:
+            pass
+    for step in (coursedir.autograded_directory, coursedir.feedback_directory):
+        shutil.rmtree(step_folder(coursedir, step, student, lesson), ignore_errors=True)
+
+
+def score(root, student, lesson):
+    """(score, max_score) of a submission: (0, max) if it has no score, (0, 0) for an unknown lesson."""
+    with gradebook(root) as gb:
+        try:
+            maximum = gb.find_assignment(lesson).max_score
+        except MissingEntry:
+            maximum = 0.0
+        try:
+            return gb.find_submission(lesson, student).score, maximum
+        except MissingEntry:
+            return 0.0, maximum
+
+
+def submission_score(root, lesson, student):
+    """(score, max_score) of one submission, or None if it was never autograded."""
+    with gradebook(root) as gb:
+        try:
+            submission = gb.find_submission(lesson, student)
+        except MissingEntry:
+            return None
+        return submission.score, submission.max_score
+
+
+def cell_scores(root, lesson, student):
+    """{grade_id: (score, max_score)} of one autograded submission; {} if there is none."""
+    with gradebook(root) as gb:
+        try:
+            notebook = gb.find_submission_notebook(lesson, lesson, student)
+        except MissingEntry:
+            return {}
+        return {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+
+
+def export_csv(root):
+    """nbgrader's grades.csv of the whole gradebook, in the course directory; returns its path."""
+    path = Path(root) / GRADES_CSV
+    with gradebook(root) as gb:
+        CsvExportPlugin(to=str(path)).export(gb)
+    return path

@@ -1,0 +1,111 @@
+"""One grading job: a student's submission of one lesson, graded in a worker process.
+
+The job takes the submission in (course.intake) to a staging copy, drops any earlier score of
+that pair from the gradebook, then runs nbgrader's autograde and generate_feedback on the copy,
+configured by nbgrader_config.py. Whatever happens, the gradebook ends with this run's result or
+no score at all, submitted/ is never written, and the job returns a Result: an exception inside
+it becomes the status FAILED with the exception as its note.
+"""
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+
+import nbformat
+
+from course import gradebook
+from course.diagnose import cell_problems, nbgrader_reason
+from course.intake import stage, take_in
+from course.nbgrader_api import course_directory, load_config, make_api, result_lines
+from course.paths import notebook
+from course.status import Note, Status
+
+STAGING = ".grading"  # working space of `course grade`; autograde reads its submitted/ from here
+
+
+@dataclass
+class Result:
+    """What one job gives: status, score (points) and notes; seconds of wall time in all and
+    per phase ("autograde", "feedback")."""
+    student: str
+    lesson: str
+    status: Status
+    score: float = 0.0
+    max_score: float = 0.0
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    phases: dict = field(default_factory=dict)
+
+    @property
+    def reason(self):
+        return "; ".join(self.notes)
+
+
+_worker = {}
+
+
+def init_worker(root, overrides=None):
+    """Set up a worker process: the course's config with `overrides`, autograde reading the
+    staged copies."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    config = load_config(root, overrides)
+    _worker["coursedir"] = course_directory(root, config)  # reads submitted/ as configured
+    staged = load_config(root, overrides)
+    staged.CourseDirectory.submitted_directory = f"{STAGING}/submitted"
+    _worker["api"] = make_api(root, staged)
+
+
+def grade_one(root, student, lesson):
+    """Grade one submission in this (initialised) worker; never raises."""
+    start = time.perf_counter()
+    try:
+        result = _grade(root, student, lesson)
+    except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
+        gradebook.forget(root, _worker["coursedir"], student, lesson)
+        result = Result(student, lesson, Status.FAILED,
+                        notes=[Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])])
+        result.score, result.max_score = 0.0, _max_score(root, lesson)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _max_score(root, lesson):
+    try:
+        return gradebook.score(root, "", lesson)[1]
+    except Exception:  # noqa: BLE001 (the gradebook itself may be what failed)
+        return 0.0
+
+
+def _grade(root, student, lesson):
+    coursedir, api = _worker["coursedir"], _worker["api"]
+    intake = take_in(root, coursedir, student, lesson)
+    gradebook.forget(root, coursedir, student, lesson)
+    result = Result(student, lesson, intake.status, notes=list(intake.notes))
+    if intake.notebook is not None:
+        staged = stage(coursedir, f"{STAGING}/submitted", student, lesson, intake.notebook)
+        try:
+            _autograde(api, coursedir, result)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+    result.score, result.max_score = gradebook.score(root, student, lesson)
+    return result
+
+
+def _autograde(api, coursedir, result):
+    student, lesson = result.student, result.lesson
+    tick = time.perf_counter()
+    outcome = api.autograde(lesson, student, force=True, create=True)
+    result.phases["autograde"] = time.perf_counter() - tick
+    if not outcome["success"]:
+        gradebook.forget(coursedir.root, coursedir, student, lesson)
+        result.status = Status.FAILED
+        result.notes.append(nbgrader_reason(result_lines(outcome)))
+        return
+    tick = time.perf_counter()
+    feedback = api.generate_feedback(lesson, student, force=True)
+    result.phases["feedback"] = time.perf_counter() - tick
+    if not feedback["success"]:
+        result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
+    graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
+    result.notes += cell_problems(graded)
+

@@ -1,0 +1,73 @@
+"""What `course grade` says about a submission: its status, and the notes that explain it.
+
+Every text an instructor or a student reads about a submission is in the two tables below,
+in Korean with the English in parentheses.
+"""
+from enum import Enum
+
+
+class Status(Enum):
+    """A submission's status after `course grade`; `str(status)` is its name in CSVs and tables."""
+
+    #        name        Korean and English text
+    GRADED = ("graded", "채점됨 (autograded; the notes name anything unusual)")
+    FAILED = ("failed", "채점 실패 (grading itself failed; the note gives the reason)")
+    MISSING = ("missing", "제출 없음 (no notebook submitted)")
+    EMPTY = ("empty", "빈 파일 (the notebook file is empty)")
+    CORRUPT = ("corrupt", "노트북이 아님 (the file is not a readable notebook)")
+
+    def __init__(self, label, text):
+        self.label = label
+        self.text = text
+
+    def __str__(self):
+        return self.label
+
+
+class Note(Enum):
+    """A note on a submission; `note.say(detail)` gives the line, with the cells or file names
+    it concerns as `detail`."""
+
+    # intake: what the student's file looked like
+    NO_NOTEBOOK = "제출된 노트북이 없습니다 (no {lesson}.ipynb submitted)"
+    RENAMED = "이름이 다른 노트북을 채점함 (renamed notebook graded)"
+    SEVERAL_NOTEBOOKS = "{lesson}.ipynb가 없고 노트북이 여러 개입니다 (several notebooks, none named {lesson}.ipynb)"
+    EXTRA_FILES = "다른 파일은 무시함 (extra files ignored)"
+    EMPTY_FILE = "빈 파일입니다 (empty notebook file)"
+    NOT_JSON = "JSON이 아닙니다 (not JSON)"
+    NOT_A_NOTEBOOK = "노트북 형식이 아닙니다 (not a notebook)"
+    UNKNOWN_GRADE_ID = "바뀐 grade_id는 일반 셀로 실행함 (unknown grade_id)"
+    DUPLICATED_CELL = "복제된 셀은 일반 셀로 실행함 (duplicated graded cell)"
+    EDITED_LOCKED = "수정된 잠긴 셀을 원래대로 되돌림 (edited locked cell restored)"
+    DELETED_TEST = "지워진 채점 셀을 되살려 채점함 (deleted test cell restored)"
+    DELETED_CELL = "지워진 셀 (deleted cell)"
+    # diagnosis: what happened in the student's cells
+    TIMEOUT = "시간 초과 (timeout)"
+    KERNEL_DIED = "커널 종료 (kernel died)"
+    MEMORY = "메모리 초과 (memory limit)"
+    SYNTAX_ERROR = "문법 오류 (syntax error)"
+    NOT_ANSWERED = "답하지 않음 (not answered)"
+    EXCEPTION = "오류 (exception {ename})"
+    OUTPUT_TRUNCATED = "출력이 너무 많아 잘림 (output flood truncated)"
+    KERNEL_RESTARTED = "커널을 다시 시작해 다시 실행함 (kernel restarted, cell rerun)"
+    # grading
+    FEEDBACK_FAILED = "피드백 생성 실패 (feedback failed)"
+    JOB_FAILED = "채점 작업 오류 (grading job raised)"
+    WORKER_DIED = "채점 프로세스가 두 번 죽음 (the grading worker process died, twice)"
+
+    def say(self, detail="", **fields):
+        """The note's line: its text with `fields` filled in, then ": detail" if any."""
+        text = self.value.format(**fields)
+        return f"{text}: {detail}" if detail else text
+
+
+# What the grader writes into a student's notebook (the student sees these in the feedback).
+KERNEL_DIED = "KernelDied"  # the ename of the error output of a cell in which the kernel died
+OUTPUT_TRUNCATED = "[출력이 너무 많아 나머지는 버렸습니다 (output truncated by the grader)]"
+KERNEL_RESTARTED = ("[커널이 죽어 다시 시작하고 이 셀을 다시 실행했습니다 "
+                    "(the kernel died; restarted and ran this cell again)]")
+KERNEL_DIED_IN_CELL = ("이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault), 메모리나 "
+                       "프로세스 한도 초과 (the kernel died in this cell)")
+SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 않았습니다 "
+                        "(skipped after repeated kernel deaths)")
+HIDDEN_TESTS_PLACEHOLDER = "# (숨겨진 테스트 / hidden tests)"

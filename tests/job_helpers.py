@@ -1,0 +1,12 @@
+"""Job functions for tests of the worker pool (importable by spawned worker processes)."""
+import os
+
+from course.job import Result
+from course.status import Status
+
+
+def exit_for_killer(root, student, lesson):
+    """A job that ends its worker process for the student "killer" and grades everyone else."""
+    if student == "killer":
+        os._exit(1)
+    return Result(student, lesson, Status.GRADED, score=1.0, max_score=1.0)
