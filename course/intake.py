@@ -4,6 +4,8 @@
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
 nbgrader grades. submitted/ is only read, never changed.
 """
+import codecs
+import copy
 import json
 import shutil
 from collections import Counter
@@ -12,8 +14,9 @@ from dataclasses import dataclass, field
 import nbformat
 
 from course import cells
+from course.cell_names import defined_and_read
 from course.nbgrader_api import make_api
-from course.paths import lesson_ids, release_notebook, step_folder
+from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
 from course.status import Note, Status
 
 IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
@@ -52,6 +55,45 @@ def _find_notebook(folder, lesson, notes):
     return None
 
 
+ENCODINGS = ("utf-8-sig", "utf-32", "utf-16", "cp949")  # cp949: Korean Windows' ANSI code page
+
+
+def decode(raw):
+    """(text, encoding) of a notebook file's bytes as real editors save them: UTF-8 with or
+    without a byte-order mark, UTF-16 or UTF-32 with one, else Korean Windows' cp949; raises
+    UnicodeDecodeError where none fits."""
+    boms = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+            "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
+    for encoding in ENCODINGS:
+        if encoding in boms and not raw.startswith(boms[encoding]):
+            continue
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8"), "utf-8"  # raises, naming where
+
+
+def normalise(nb, released):
+    """The student's cells (source, cell type, cell metadata, attachments) in a fresh, valid
+    notebook of the current nbformat, with the release notebook's metadata (kernel, language).
+    Missing `outputs`, `execution_count` or ids, old minor versions and the student's own outputs
+    do not reach nbgrader."""
+    fresh = nbformat.v4.new_notebook(metadata=copy.deepcopy(released.metadata))
+    makers = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+              "raw": nbformat.v4.new_raw_cell}
+    for cell in nb.cells:
+        source = cell.get("source", "")
+        made = makers.get(cell.get("cell_type"), nbformat.v4.new_raw_cell)(
+            source="".join(source) if isinstance(source, list) else str(source),
+            metadata=copy.deepcopy(dict(cell.get("metadata", {}))))
+        if cell.get("attachments") and made.cell_type != "code":
+            made.attachments = copy.deepcopy(cell.attachments)
+        fresh.cells.append(made)
+    nbformat.validate(fresh)
+    return fresh
+
+
 def _read(path, intake):
     raw = path.read_bytes()
     if not raw.strip():
@@ -59,7 +101,8 @@ def _read(path, intake):
         intake.notes.append(Note.EMPTY_FILE.say())
         return None
     try:
-        return nbformat.reads(raw.decode("utf-8"), as_version=4)
+        text, _ = decode(raw)
+        return nbformat.reads(text, as_version=4)
     except (UnicodeDecodeError, json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
         problem = Note.NOT_JSON.say(str(error)[:80])
     except Exception as error:  # noqa: BLE001 (nbformat raises many kinds for a broken notebook)
@@ -69,9 +112,70 @@ def _read(path, intake):
     return None
 
 
+def _same_source(a, b):
+    return [line.rstrip() for line in a.strip().splitlines()] == [line.rstrip() for line in b.strip().splitlines()]
+
+
+def restore_graded_cells(nb, released, answer_names, notes):
+    """Give back the nbgrader metadata of graded cells that lost it (cells pasted into a fresh
+    notebook, as Colab does), and put back the test cells that are gone, each after the graded
+    cell it follows in the release. An answer cell is recognised by the names it defines (those
+    of the release stub, else `answer_names[grade_id]`), the last one that defines them; a test
+    or locked cell by its source. Returns the grade_ids of answer cells that nothing matched."""
+    present = {cells.grade_id(c) for c in nb.cells if cells.grade_id(c)}
+    unmanaged = [c for c in nb.cells if not cells.is_managed(c)]
+    unmatched, recognised = [], []
+    for original in released.cells:
+        grade_id = cells.grade_id(original)
+        if grade_id is None or grade_id in present:
+            continue
+        if cells.is_answer(original):
+            wanted = defined_and_read(original.source)[0] or answer_names.get(grade_id, set())
+            match = [c for c in unmanaged if c.cell_type == original.cell_type and wanted
+                     and wanted <= defined_and_read(c.source)[0]]
+        else:
+            match = [c for c in unmanaged if c.cell_type == original.cell_type
+                     and _same_source(c.source, original.source)]
+        if match:
+            match[-1].metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+            unmanaged.remove(match[-1])
+            present.add(grade_id)
+            recognised.append(grade_id)
+        elif cells.is_answer(original):
+            unmatched.append(grade_id)
+    if recognised:
+        notes.append(Note.METADATA_RESTORED.say(", ".join(recognised)))
+    for grade_id in _put_back_tests(nb, released, present):
+        notes.append(Note.DELETED_TEST.say(grade_id))
+    for grade_id in unmatched:
+        notes.append(Note.DELETED_CELL.say(grade_id))
+    return unmatched
+
+
+def _put_back_tests(nb, released, present):
+    """Insert the release's test cells missing from nb, each right after the nbgrader cell that
+    comes before it in the release and is in nb (at the end where there is none); returns their
+    grade_ids."""
+    where = {cells.grade_id(c): c for c in nb.cells if cells.grade_id(c)}
+    previous, inserted = None, []
+    for original in released.cells:
+        grade_id = cells.grade_id(original)
+        if grade_id is None:
+            continue
+        if cells.is_test(original) and grade_id not in where:
+            restored = copy.deepcopy(original)
+            index = nb.cells.index(where[previous]) + 1 if previous in where else len(nb.cells)
+            nb.cells.insert(index, restored)
+            where[grade_id] = restored
+            inserted.append(grade_id)
+        if grade_id in where:
+            previous = grade_id
+    return inserted
+
+
 def check_graded_cells(nb, released, notes):
     """Strip the nbgrader metadata nbgrader would trip over (an unknown or repeated grade_id),
-    and note what the student changed, compared with the released notebook."""
+    and note the test cells the student edited (autograde restores them)."""
     known = {cells.grade_id(c): c for c in released.cells if cells.grade_id(c)}
     seen = Counter()
     for cell in nb.cells:
@@ -90,10 +194,12 @@ def check_graded_cells(nb, released, notes):
         original = known[grade_id]
         if cells.is_test(original) and cell.source != original.source:
             notes.append(Note.EDITED_LOCKED.say(grade_id))
-    for grade_id, original in known.items():
-        if not seen[grade_id]:
-            deleted = Note.DELETED_TEST if cells.is_test(original) else Note.DELETED_CELL
-            notes.append(deleted.say(grade_id))
+
+
+def _answer_names(root, lesson):
+    """{grade_id: names the instructor's answer defines} of the source notebook's answer cells."""
+    source = nbformat.read(source_notebook(root, lesson), as_version=4)
+    return {cells.grade_id(c): defined_and_read(c.source)[0] for c in source.cells if cells.is_answer(c)}
 
 
 def take_in(root, coursedir, student, lesson):
@@ -111,7 +217,19 @@ def take_in(root, coursedir, student, lesson):
     nb = _read(path, intake)
     if nb is None:
         return intake
-    check_graded_cells(nb, nbformat.read(release_notebook(root, lesson), as_version=4), intake.notes)
+    released = nbformat.read(release_notebook(root, lesson), as_version=4)
+    try:
+        nb = normalise(nb, released)
+    except Exception as error:  # noqa: BLE001 (whatever is left that nbformat rejects)
+        intake.status = Status.CORRUPT
+        intake.notes.append(Note.NOT_A_NOTEBOOK.say(f"{type(error).__name__}: {str(error)[:80]}"))
+        return intake
+    check_graded_cells(nb, released, intake.notes)
+    lost_all = not any(cells.is_managed(c) for c in nb.cells)
+    unmatched = restore_graded_cells(nb, released, _answer_names(root, lesson), intake.notes)
+    if unmatched and lost_all:
+        intake.status = Status.MANUAL
+        intake.notes.append(Note.ANSWER_NOT_FOUND.say(", ".join(unmatched)))
     intake.notebook = nb
     return intake
 

@@ -16,6 +16,7 @@ from course.paths import step_folder
 from course.status import Status
 
 REPORTS = "reports"
+SCORED = (Status.GRADED, Status.MANUAL)  # statuses whose score comes from autograde
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("course", "templates"), autoescape=True,
     undefined=jinja2.StrictUndefined)
@@ -50,7 +51,7 @@ def score_table(results):
     rows = {}
     for r in results:
         rows.setdefault(r.student, {})[r.lesson] = (
-            f"{r.score:g} / {r.max_score:g}" if r.status is Status.GRADED else f"0 ({r.status})")
+            f"{r.score:g} / {r.max_score:g}" if r.status in SCORED else f"0 ({r.status})")
     table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
     table.index.name = "student"
     return table.fillna("-")

@@ -15,6 +15,8 @@ class Status(Enum):
     MISSING = ("missing", "제출 없음 (no notebook submitted)")
     EMPTY = ("empty", "빈 파일 (the notebook file is empty)")
     CORRUPT = ("corrupt", "노트북이 아님 (the file is not a readable notebook)")
+    MANUAL = ("manual", "채점자 확인 필요 (autograded, but some answer cells could not be recognised: "
+                        "check them by hand)")
 
     def __init__(self, label, text):
         self.label = label
@@ -41,6 +43,8 @@ class Note(Enum):
     EDITED_LOCKED = "수정된 잠긴 셀을 원래대로 되돌림 (edited locked cell restored)"
     DELETED_TEST = "지워진 채점 셀을 되살려 채점함 (deleted test cell restored)"
     DELETED_CELL = "지워진 셀 (deleted cell)"
+    METADATA_RESTORED = "채점 정보가 없는 셀을 찾아 채점함 (graded cell recognised without its metadata)"
+    ANSWER_NOT_FOUND = "답안 셀을 찾지 못함, 직접 확인하세요 (answer cell not found: grade by hand)"
     # diagnosis: what happened in the student's cells
     TIMEOUT = "시간 초과 (timeout)"
     KERNEL_DIED = "커널 종료 (kernel died)"

@@ -1,12 +1,12 @@
 """Example submissions made from a lesson's release notebook: the instructor's answers,
 plausible wrong answers (source/<lesson>/wrong_answers.toml) and a syntax error."""
-import ast
 import tomllib
 from dataclasses import dataclass, field
 
 import nbformat
 
 from course import cells
+from course.cell_names import defined_and_read
 from course.paths import release_notebook, source_notebook, submitted_notebook, wrong_answers_file
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -80,56 +80,6 @@ def graded_cells(root, lesson):
     return {cells.grade_id(cell): cells.points(cell) for cell in nb.cells if cells.is_test(cell)}
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
-           ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def _bound_here(node):
-    """Names a statement binds in the scope it runs in (not inside its functions or comprehensions)."""
-    bound, todo = set(), [node]
-    while todo:
-        current = todo.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(current.name)
-            continue
-        if isinstance(current, _SCOPES):
-            continue
-        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
-            bound.add(current.id)
-        elif isinstance(current, (ast.Import, ast.ImportFrom)):
-            bound |= {(alias.asname or alias.name).split(".")[0] for alias in current.names}
-        todo.extend(ast.iter_child_nodes(current))
-    return bound
-
-
-def _free_reads(node):
-    """Names a statement reads from the scope around it (a function's own locals excluded)."""
-    if isinstance(node, _SCOPES):
-        inner = set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
-        local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        if not isinstance(node, ast.ClassDef) and hasattr(node, "args"):
-            local |= {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-        return inner - local
-    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-        return {node.id}
-    return set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
-
-
-def _names(code):
-    """(names the cell defines, names it reads before defining them), by its syntax, statement by
-    statement; IPython magics are skipped, code that does not parse defines and reads nothing."""
-    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return set(), set()
-    defined, read = set(), set()
-    for statement in tree.body:
-        read |= _free_reads(statement) - defined
-        defined |= _bound_here(statement)
-    return defined, read
-
-
 def test_dependencies(root, lesson, extra_code=()):
     """{test grade_id: set of solution-cell grade_ids whose names it reads, directly or through
     any earlier code cell}, from the source notebook's syntax. `extra_code` [(grade_id, code)]
@@ -137,7 +87,7 @@ def test_dependencies(root, lesson, extra_code=()):
     nb = nbformat.read(source_notebook(root, lesson), as_version=4)
     extra = {}
     for grade_id, code in extra_code:
-        defined, read = _names(code)
+        defined, read = defined_and_read(code)
         extra.setdefault(grade_id, [set(), set()])
         extra[grade_id][0] |= defined
         extra[grade_id][1] |= read
@@ -145,7 +95,7 @@ def test_dependencies(root, lesson, extra_code=()):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        defined, read = _names(cell.source)
+        defined, read = defined_and_read(cell.source)
         grade_id = cells.grade_id(cell)
         if grade_id in extra:
             defined, read = defined | extra[grade_id][0], read | extra[grade_id][1]

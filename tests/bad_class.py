@@ -1,5 +1,6 @@
 """A generated class for lesson 01: correct, partly correct and every kind of bad submission
 `course grade` must survive, with the score and status each must get."""
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,55 +46,67 @@ def build(root):
     submit(Case("correct", "graded", FULL), _answers(root, {}))
     wrong = submissions.wrong_answers(root, LESSON)[0]
     submit(Case("partly_correct", "graded", FULL - 4), submissions.with_wrong_answer(root, LESSON, wrong))
-    submit(Case("syntax_error", "graded", FULL - 4, ["syntax error", "dense_params"]),
-           _answers(root, {"dense_params": "def dense_params(inputs, units:\n    return 0"}))
-    submit(Case("exception", "graded", FULL - 2, ["exception ZeroDivisionError", "linear_predict"]),
-           _answers(root, {"linear_predict": "1 / 0\n\n" + solution["linear_predict"]}))
-    submit(Case("loop_in_cell", "graded", FULL - 2, ["timeout", "celsius_model"]),
-           _answers(root, {"celsius_model": "while True:\n    pass\n\n" + solution["celsius_model"]}))
-    submit(Case("loop_in_function", "graded", FULL - 2, ["timeout", "test_stack_params"]),
-           _answers(root, {"stack_params": "def stack_params(inputs, units_list):\n"
+    # Kinds of trouble that cost points in cells no test reads together share a student, so the
+    # class needs fewer kernels; each kind is still named in the details.
+    submit(Case("errors", "graded", FULL - 4 - 2, ["syntax error", "dense_params",
+                                                   "exception ZeroDivisionError", "linear_predict"]),
+           _answers(root, {"dense_params": "def dense_params(inputs, units:\n    return 0",
+                           "linear_predict": "1 / 0\n\n" + solution["linear_predict"]}))
+    submit(Case("stuck", "graded", FULL - 2 - 2, ["timeout", "celsius_model", "test_stack_params"]),
+           _answers(root, {"celsius_model": "while True:\n    pass\n\n" + solution["celsius_model"],
+                           "stack_params": "def stack_params(inputs, units_list):\n"
                                            "    while True:\n        pass"}))
+    # At most one kernel death per student: a death costs two of the four restarts allowed.
+    submit(Case("crashes", "graded", FULL - 2 - 3, ["kernel died", "build_model", "memory", "forward_pass"]),
+           _answers(root, {"build_model": "import ctypes\nctypes.string_at(0)\n\n" + solution["build_model"],
+                           # 8 GB, more than the sandbox's memory limit
+                           "forward_pass": "hog = np.ones((32_000, 32_000))\n\n" + solution["forward_pass"]}))
     submit(Case("os_exit", "graded", FULL - 2, ["kernel died", "test_linear_predict"]),
            _answers(root, {"linear_predict": "import os\n\ndef linear_predict(X, w, b):\n"
                                              "    os._exit(1)"}))
-    submit(Case("segfault", "graded", FULL - 2, ["kernel died", "build_model"]),
-           _answers(root, {"build_model": "import ctypes\nctypes.string_at(0)\n\n"
-                                          + solution["build_model"]}))
-    submit(Case("memory_hog", "graded", FULL - 3, ["memory", "forward_pass"]),  # 8 GB > the limit
-           _answers(root, {"forward_pass": "hog = np.ones((32_000, 32_000))\n\n"
-                                           + solution["forward_pass"]}))
-    submit(Case("fork_bomb", "graded", FULL - 4, ["exception BlockingIOError", "dense_params"]),
+    submit(Case("floods", "graded", FULL - 4, ["exception BlockingIOError", "dense_params",
+                                               "output flood", "forward_pass"]),
            _answers(root, {"dense_params": (
                "import os, time\nfor _ in range(5000):\n    if os.fork() == 0:\n"
-               "        time.sleep(2)\n        os._exit(0)\n\n") + solution["dense_params"]}))
-    submit(Case("output_flood", "graded", FULL, ["output flood", "dense_params"]),
-           _answers(root, {"dense_params": solution["dense_params"]
+               "        time.sleep(2)\n        os._exit(0)\n\n") + solution["dense_params"],
+                           "forward_pass": solution["forward_pass"]
                            + "\n\nfor _ in range(30_000):\n    print('spam ' * 100)"}))
 
+    # What a student can do to the notebook's cells and files: each is undone or noted.
     nb = _answers(root, {})
     nb.cells.remove(_cell(nb, "test_dense_params"))
-    submit(Case("deleted_test", "graded", FULL, ["deleted test cell restored", "test_dense_params"]), nb)
-    nb = _answers(root, {})
     _cell(nb, "test_build_model").source = "pass  # trust me"
-    submit(Case("edited_test", "graded", FULL, ["edited locked cell restored", "test_build_model"]), nb)
-    nb = _answers(root, {})
-    original = _cell(nb, "dense_params")
+    original = _cell(nb, "linear_predict")
     nb.cells.insert(nb.cells.index(original) + 1, nbformat.from_dict(dict(original)))
-    submit(Case("duplicated_cell", "graded", FULL, ["duplicated graded cell", "dense_params"]), nb)
-    nb = _answers(root, {})
     _cell(nb, "test_stack_params").metadata.nbgrader["grade_id"] = "my_own_test"
-    submit(Case("changed_grade_id", "graded", FULL, ["unknown grade_id", "test_stack_params"]), nb)
+    tampered = root / "submitted" / "tampered" / LESSON
+    tampered.mkdir(parents=True)
+    nbformat.write(nb, tampered / f"{LESSON} (1).ipynb")
+    (tampered / "data.csv").write_bytes(b"a,b\n1,2\n")
+    (tampered / "notes.txt").write_bytes(b"hi")
+    cases.append(Case("tampered", "graded", FULL, [
+        "deleted test cell restored", "test_dense_params", "edited locked cell restored",
+        "test_build_model", "duplicated graded cell", "linear_predict", "unknown grade_id",
+        "test_stack_params", "renamed notebook graded", "extra files ignored", "data.csv"]))
+
+    # What students' tools save: correct work in files nbformat alone would refuse or nbgrader
+    # would not recognise.
+    pasted = json.loads(nbformat.writes(_answers(root, {})))
+    for number, cell in enumerate(pasted["cells"]):
+        cell["metadata"] = {"id": f"colab{number}"}  # a fresh Colab notebook's cells
+    text = json.dumps(pasted, ensure_ascii=False, indent=1).replace("\n", "\r\n")
+    submit(Case("colab_paste", "graded", FULL, ["recognised without its metadata"]),
+           files={f"{LESSON}.ipynb": text.encode("utf-8-sig")})
+    old = json.loads(nbformat.writes(_answers(root, {})))
+    old["nbformat_minor"] = 0
+    for cell in old["cells"]:
+        for key in ("outputs", "execution_count", "id"):
+            cell.pop(key, None)
+    submit(Case("no_outputs", "graded", FULL), files={f"{LESSON}.ipynb": json.dumps(old).encode()})
 
     submit(Case("missing", "missing", 0, ["no 01_parameters.ipynb"]))
-    renamed = root / "submitted" / "renamed" / LESSON
-    renamed.mkdir(parents=True)
-    nbformat.write(_answers(root, {}), renamed / f"{LESSON} (1).ipynb")
-    cases.append(Case("renamed", "graded", FULL, ["renamed notebook graded"]))
     submit(Case("empty", "empty", 0, ["empty notebook"]), files={f"{LESSON}.ipynb": b""})
     submit(Case("corrupt", "corrupt", 0, ["not JSON"]), files={f"{LESSON}.ipynb": b'{"cells": [ oops'})
-    submit(Case("extra_files", "graded", FULL, ["extra files ignored", "data.csv"]),
-           _answers(root, {}), files={"data.csv": b"a,b\n1,2\n", "notes.txt": b"hi"})
     submit(Case("snoop", "graded", FULL - 4, ["exception PermissionError", "dense_params"]),
            _answers(root, {"dense_params": snoop_code(root) + "\n\n" + solution["dense_params"]}))
     return cases

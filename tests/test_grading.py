@@ -19,7 +19,7 @@ from course.report import write_report
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bad_class"), needs_bubblewrap]
 TIMEOUT = {"Execute": {"timeout": 45}}
 LESSON = bad_class.LESSON
-RERUN = ["correct", "os_exit", "corrupt", "deleted_test", "resubmitted"]
+RERUN = ["correct", "os_exit", "corrupt", "tampered", "resubmitted"]
 
 
 def _snapshot(folder):
