@@ -9,6 +9,7 @@ from nbgrader.preprocessors import Execute
 
 from course.nbgrader_plugins import ColabBadge, HideHiddenTests, InlineChecks, ResilientExecute
 from course.sandbox import SandboxedKernelManager
+from course.spreadsheet import SafeCsvExportPlugin
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -50,6 +51,9 @@ c.ResilientExecute.max_kernel_deaths = 4  # then the remaining cells are skipped
 # loaded 2-core machine can take 20 s. A cell still running after this is stopped.
 c.Execute.timeout = 90
 c.Execute.startup_timeout = 120
+# After a cell's reply, its last outputs may come late on a loaded machine; nbgrader raises
+# when they take longer than this (nbclient's 4 s failed whole submissions at load 12 on 2 cores).
+c.Execute.iopub_timeout = 60
 
 # Every student kernel runs in the bubblewrap sandbox (course/sandbox.py): a read-only system,
 # its own working copy, a private /tmp, no network, an unprivileged uid, and these limits.
@@ -64,6 +68,9 @@ c.SandboxedKernelManager.threads = 1
 
 # A student who deletes a graded test cell gets it back (and is graded by it).
 c.OverwriteCells.add_missing_cells = True
+
+# `nbgrader export` (and `course grade`'s grades.csv): quoted, spreadsheet-safe cells.
+c.ExportApp.plugin_class = SafeCsvExportPlugin
 
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.

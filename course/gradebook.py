@@ -3,11 +3,11 @@ import shutil
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.plugins.export import CsvExportPlugin
 
 from course.errors import CourseError
 from course.nbgrader_api import course_directory
 from course.paths import step_folder
+from course.spreadsheet import SafeCsvExportPlugin
 
 GRADES_CSV = "grades.csv"
 
@@ -78,8 +78,9 @@ def cell_scores(root, lesson, student):
 
 
 def export_csv(root):
-    """nbgrader's grades.csv of the whole gradebook, in the course directory; returns its path."""
+    """grades.csv of the whole gradebook (nbgrader's columns, spreadsheet-safe cells), in the
+    course directory; returns its path."""
     path = Path(root) / GRADES_CSV
     with gradebook(root) as gb:
-        CsvExportPlugin(to=str(path)).export(gb)
+        SafeCsvExportPlugin(to=str(path)).export(gb)
     return path

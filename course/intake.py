@@ -20,6 +20,9 @@ from course.paths import lesson_ids, release_notebook, source_notebook, step_fol
 from course.status import Note, Status
 
 IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
+# nbgrader finds a student's files with glob patterns built from the student id, and globs the
+# paths it found once more: no escaping survives that, so such ids are not passed to it.
+GLOB_CHARACTERS = set("*?[]")
 
 
 @dataclass
@@ -204,8 +207,12 @@ def _answer_names(root, lesson):
 
 def take_in(root, coursedir, student, lesson):
     """Find, read and check one submission. Never raises for what the student handed in."""
-    folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
     intake = Intake(status=Status.GRADED)
+    if set(student) & GLOB_CHARACTERS:
+        intake.status = Status.FAILED
+        intake.notes.append(Note.GLOB_IN_NAME.say(student))
+        return intake
+    folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
     path = _find_notebook(folder, lesson, intake.notes) if folder.is_dir() else None
     if path is None:
         intake.status = Status.MISSING

@@ -13,6 +13,7 @@ import pandas as pd
 from course.gradebook import cell_scores
 from course.nbgrader_api import course_directory
 from course.paths import step_folder
+from course.spreadsheet import safe_frame
 from course.status import Status
 
 REPORTS = "reports"
@@ -57,11 +58,17 @@ def score_table(results):
     return table.fillna("-")
 
 
+def printable(text):
+    """Text for a terminal: control characters (a folder name may hold escape sequences) shown
+    as Python escapes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 def status_line(result):
     """The line `course grade` prints when a submission is done."""
     score = f"{result.score:g}/{result.max_score:g}"
-    line = f"{result.student:20s} {result.lesson:18s} {score:>9s}  {result.status}"
-    return line + (f": {result.reason}" if result.notes else "")
+    line = f"{printable(result.student):20s} {result.lesson:18s} {score:>9s}  {result.status}"
+    return line + (f": {printable(result.reason)}" if result.notes else "")
 
 
 def score_histogram(results, path):
@@ -86,9 +93,9 @@ def write_report(root, results):
     out = Path(root) / REPORTS
     out.mkdir(exist_ok=True)
     statuses = status_table(results)
-    statuses.to_csv(out / "status.csv", index=False)
+    safe_frame(statuses).to_csv(out / "status.csv", index=False)
     exercises = exercise_table(root, results)
-    exercises.to_csv(out / "exercises.csv", index=False)
+    safe_frame(exercises).to_csv(out / "exercises.csv", index=False)
     picture = score_histogram(results, out / "scores.png")
 
     scores = statuses.pivot_table(index="student", columns="lesson", values="score",

@@ -43,6 +43,8 @@ class Note(Enum):
     EDITED_LOCKED = "수정된 잠긴 셀을 원래대로 되돌림 (edited locked cell restored)"
     DELETED_TEST = "지워진 채점 셀을 되살려 채점함 (deleted test cell restored)"
     DELETED_CELL = "지워진 셀 (deleted cell)"
+    GLOB_IN_NAME = ("폴더 이름에 *, ?, [, ] 가 있어 채점하지 않음, 이름을 바꾸세요 "
+                    "(nbgrader reads these characters as a file pattern: rename the folder)")
     METADATA_RESTORED = "채점 정보가 없는 셀을 찾아 채점함 (graded cell recognised without its metadata)"
     ANSWER_NOT_FOUND = "답안 셀을 찾지 못함, 직접 확인하세요 (answer cell not found: grade by hand)"
     # diagnosis: what happened in the student's cells
