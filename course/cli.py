@@ -1,4 +1,4 @@
-"""The instructor's command line: `course release | grade | demo` (also `python -m course`)."""
+"""The instructor's command line: `course release | grade | review | demo` (also `python -m course`)."""
 import argparse
 import os
 import sys
@@ -65,6 +65,17 @@ def _demo(args):
     return 0
 
 
+def _review(args):
+    from course.gradebook import GRADES_CSV, export_csv, review
+    from course.paths import course_root
+
+    root = course_root(args.root)
+    score = review(root, args.student, args.lesson, accept=args.decision == "accept")
+    export_csv(root)
+    print(f"{args.student} {args.lesson}: {args.decision}ed, score {score:g}; {root / GRADES_CSV} updated")
+    return 0
+
+
 def _grading_options(command):
     command.add_argument("--jobs", type=int, metavar="N",
                          help="submissions graded at once (default: one per core, at most 4)")
@@ -90,6 +101,14 @@ def parser():
     grade.add_argument("--root", help="course directory (default: here, else this repository)")
     _grading_options(grade)
     grade.set_defaults(run=_grade)
+
+    review = commands.add_parser("review", help="accept or reject a submission flagged for review "
+                                                 "(its score is withheld until then)")
+    review.add_argument("decision", choices=["accept", "reject"])
+    review.add_argument("lesson", metavar="LESSON")
+    review.add_argument("student", metavar="STUDENT")
+    review.add_argument("--root", help="course directory (default: here, else this repository)")
+    review.set_defaults(run=_review)
 
     demo = commands.add_parser("demo", help="grade three example students in a scratch course")
     demo.add_argument("--lessons", nargs="+", metavar="LESSON", help="default: every lesson")

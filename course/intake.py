@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from course import cells
+from course import cells, integrity
 from course.cell_names import defined_and_read
 from course.nbgrader_api import make_api
 from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
@@ -237,6 +237,11 @@ def take_in(root, coursedir, student, lesson):
     if unmatched and lost_all:
         intake.status = Status.MANUAL
         intake.notes.append(Note.ANSWER_NOT_FOUND.say(", ".join(unmatched)))
+    findings = integrity.review(nb, released)
+    if findings:
+        intake.status = Status.FLAGGED
+        intake.notes.insert(0, Note.FLAGGED_CODE.say("; ".join(map(str, findings[:8]))
+                                                     + (" ..." if len(findings) > 8 else "")))
     intake.notebook = nb
     return intake
 

@@ -108,4 +108,6 @@ def _autograde(api, coursedir, result):
         result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
     graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
     result.notes += cell_problems(graded)
+    if result.status is Status.FLAGGED:
+        gradebook.set_flagged(coursedir.root, student, lesson)
 

@@ -51,8 +51,10 @@ def score_table(results):
     """Students as rows, lessons as columns, "score / max" (or "0 (status)") in each cell."""
     rows = {}
     for r in results:
+        score = f"{r.score:g} / {r.max_score:g}"
         rows.setdefault(r.student, {})[r.lesson] = (
-            f"{r.score:g} / {r.max_score:g}" if r.status in SCORED else f"0 ({r.status})")
+            score if r.status in SCORED else f"{score} (flagged)" if r.status is Status.FLAGGED
+            else f"0 ({r.status})")
     table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
     table.index.name = "student"
     return table.fillna("-")
@@ -92,7 +94,8 @@ def write_report(root, results):
     """reports/status.csv, exercises.csv, scores.png and report.html; returns the HTML path."""
     out = Path(root) / REPORTS
     out.mkdir(exist_ok=True)
-    statuses = status_table(results)
+    flagged_first = sorted(results, key=lambda r: r.status is not Status.FLAGGED)
+    statuses = status_table(flagged_first)
     safe_frame(statuses).to_csv(out / "status.csv", index=False)
     exercises = exercise_table(root, results)
     safe_frame(exercises).to_csv(out / "exercises.csv", index=False)

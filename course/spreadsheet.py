@@ -24,7 +24,8 @@ def safe_frame(frame):
 class SafeCsvExportPlugin(CsvExportPlugin):
     """nbgrader's grades.csv (the same columns and rows as its CsvExportPlugin), written with the
     csv module: nbgrader joins fields with commas unquoted, so a student id holding a comma, a
-    quote or a formula broke the file or ran in a spreadsheet."""
+    quote or a formula broke the file or ran in a spreadsheet. A submission flagged for review
+    (`course review`) has no score in it until the instructor accepts or rejects it."""
 
     COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
                "email", "raw_score", "late_submission_penalty", "score", "max_score")
@@ -57,4 +58,6 @@ class SafeCsvExportPlugin(CsvExportPlugin):
             penalty = submission.late_submission_penalty
             row.update(timestamp=submission.timestamp, raw_score=submission.score,
                        late_submission_penalty=penalty, score=max(0.0, submission.score - penalty))
+            if any(notebook.flagged for notebook in submission.notebooks):
+                row.update(raw_score="", score="")  # withheld until the instructor's review
         return row

@@ -15,6 +15,8 @@ class Status(Enum):
     MISSING = ("missing", "제출 없음 (no notebook submitted)")
     EMPTY = ("empty", "빈 파일 (the notebook file is empty)")
     CORRUPT = ("corrupt", "노트북이 아님 (the file is not a readable notebook)")
+    FLAGGED = ("flagged", "검토 필요: 점수를 조작할 수 있는 코드가 있음 (flagged: the student's code does what "
+                          "only a forged score needs; the score is withheld until you accept or reject it)")
     MANUAL = ("manual", "채점자 확인 필요 (autograded, but some answer cells could not be recognised: "
                         "check them by hand)")
 
@@ -59,6 +61,7 @@ class Note(Enum):
     # grading
     FEEDBACK_FAILED = "피드백 생성 실패 (feedback failed)"
     JOB_FAILED = "채점 작업 오류 (grading job raised)"
+    FLAGGED_CODE = "점수 조작이 의심되는 코드 (code flagged for review)"
     WORKER_DIED = "채점 프로세스가 두 번 죽음 (the grading worker process died, twice)"
 
     def say(self, detail="", **fields):
