@@ -4,8 +4,8 @@ import csv
 
 import nbformat
 import pytest
-
 from conftest import LESSONS
+
 from course import cells, gradebook, submissions
 from course.cli import main
 from course.demo import make_course
