@@ -50,6 +50,8 @@ FLAGGED_ATTRIBUTES = {
 MODULE_ATTRIBUTES = {"sys": {"modules", "stdout", "stderr", "path_hooks"},
                      "os": {"system", "popen", "fork", "kill", "execv", "_exit"}}
 ALLOWED_DUNDERS = {"__init__"}
+# IPython's input and output history: the source of every test cell that ran before.
+HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ def check_code(code, modules, protected):
                 rule = "interpreter internals"
             if rule:
                 flag(node, f".{node.attr} ({rule})")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and (
+                node.id in HISTORY_NAMES or (node.id.startswith("_i") and node.id[2:].isdigit())):
+            flag(node, f"{node.id} (IPython's input history)")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if node.name.startswith("__") and node.name.endswith("__") and node.name not in ALLOWED_DUNDERS:
                 flag(node, f"def {node.name} (a conversion or comparison hook)")

@@ -20,6 +20,7 @@ from traitlets import Integer, Unicode
 
 from course import cells
 from course.status import (
+    HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
     KERNEL_DIED_IN_CELL,
@@ -77,23 +78,48 @@ class ColabBadge(NbGraderPreprocessor):
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback keeps each test cell's visible part and its error message, nothing else."""
+    """Feedback shows each test cell's visible part and its error message ("Name: message"),
+    nothing else of it; and no line of a hidden test anywhere, whatever a cell printed."""
 
     begin_test_delimeter = ClearHiddenTests.begin_test_delimeter
     end_test_delimeter = ClearHiddenTests.end_test_delimeter
+    min_line_length = Integer(8, help="hidden-test lines shorter than this (such as `)` or `else:`) "
+                                      "are not looked for in outputs").tag(config=True)
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not cells.is_test(cell):
-            return cell, resources
+    def preprocess(self, nb, resources):
         hidden = re.compile(
             rf"^[^\n]*{re.escape(self.begin_test_delimeter)}.*?{re.escape(self.end_test_delimeter)}[^\n]*$",
             re.S | re.M,
         )
-        cell.source = hidden.sub(HIDDEN_TESTS_PLACEHOLDER, cell.source)
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]
-        return cell, resources
+        self._hidden_lines = {line.strip() for cell in nb.cells if cell.cell_type == "code"
+                              and cells.is_test(cell) for region in hidden.findall(cell.source)
+                              for line in region.splitlines() if len(line.strip()) >= self.min_line_length}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if cells.is_test(cell):
+                cell.source = hidden.sub(HIDDEN_TESTS_PLACEHOLDER, cell.source)
+                cell.outputs = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+                for output in cell.outputs:
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+            for output in cell.get("outputs", []):
+                self._scrub(output)
+        return nb, resources
+
+    def _clean(self, text):
+        lines = text.splitlines(keepends=True)
+        return "".join(HIDDEN_LINE_REMOVED + "\n" if any(h in line for h in self._hidden_lines) else line
+                       for line in lines)
+
+    def _scrub(self, output):
+        if "text" in output:
+            output.text = self._clean(output.text)
+        if "evalue" in output:
+            output.evalue = self._clean(str(output.evalue))
+            output.traceback = [self._clean(line) for line in output.get("traceback", [])]
+        for mime, value in output.get("data", {}).items():
+            if isinstance(value, str):
+                output.data[mime] = self._clean(value)
 
 
 class ResilientExecute(Execute):

@@ -80,3 +80,4 @@ KERNEL_DIED_IN_CELL = ("이 셀을 실행하다 커널이 죽었습니다: os._e
 SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 않았습니다 "
                         "(skipped after repeated kernel deaths)")
 HIDDEN_TESTS_PLACEHOLDER = "# (숨겨진 테스트 / hidden tests)"
+HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line of a hidden test, removed)]"

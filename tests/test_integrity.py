@@ -44,6 +44,9 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "ignore SIGINT": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)",
     "a thread that prints later": "import threading\nthreading.Timer(5, print, ['x']).start()",
     "read the gc": "import gc\nleak = gc.get_objects()",
+    "input history": "print(In[-1])",
+    "numbered input": "print(_i12)",
+    "history list": "for source in _ih:\n    print(source)",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
