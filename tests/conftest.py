@@ -1,4 +1,5 @@
 import os
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,23 @@ def _grade_examples(root, lesson):
     results = {r.student: r for r in grade(root, jobs=jobs, overrides=own_code_overrides(),
                                            progress=False)}
     return GradedLesson(root, lesson, results, wrong_packs)
+
+
+@pytest.fixture(scope="session")
+def released_lesson_01(tmp_path_factory):
+    """A scratch course with lesson 01 released (nbgrader generate_assignment, no kernel), made
+    once per session: copy it (course_copy) before changing it."""
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released_01"), ["01_parameters"])
+    release(root, ["01_parameters"], update_readme=False)
+    return root
+
+
+@pytest.fixture
+def course_copy(released_lesson_01, tmp_path):
+    """A fresh copy of the released lesson-01 course, nobody graded yet."""
+    root = tmp_path / "course"
+    shutil.copytree(released_lesson_01, root)
+    return root
 
 
 @pytest.fixture(scope="session")
