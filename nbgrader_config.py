@@ -63,7 +63,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHi
 # "download all submissions" zip or folder: EXPORT is copied to downloaded/LESSON/archive/,
 # unpacked into downloaded/LESSON/extracted/ and each student's notebook copied to
 # submitted/STUDENT/LESSON/LESSON.ipynb. Plain `nbgrader zip_collect LESSON` uses the same plugins.
-from course.collect import LmsCollect  # noqa: E402
+from course.lms_collector import LmsCollect  # noqa: E402
 from course.safe_extract import SafeExtractor  # noqa: E402
 
 # nbgrader's own extractor writes links as files, drops `..` members silently and unpacks

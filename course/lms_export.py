@@ -19,7 +19,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Configurable
 
-from course.collect import LmsCollect, read_record, record_path
+from course.collect import read_record, record_path
+from course.lms_collector import LmsCollect
 from course.nbgrader_api import gradebook, load_config
 from course.roster import Roster
 from course.safe_extract import regular_files
@@ -185,6 +186,7 @@ def export_grades(root, lesson, roster=None):
     _, settings, _ = _settings(root)
     header, rows, notes = grade_rows(root, lesson, roster)
     path = root / settings.grades_file.replace("{lesson}", lesson)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)

@@ -31,9 +31,15 @@ from traitlets import Integer, List
 CHUNK = 1 << 20
 
 
+def printable(name):
+    """A file name safe to print: control characters (a terminal's escape sequences) as \\xNN."""
+    return "".join(f"\\x{ord(ch):02x}" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
+
+
 def regular_files(top):
     """(path, path relative to top, problem) for every file under `top`, sorted, never following
-    a link. `problem` is None for a regular file, else why it is refused."""
+    a link. `problem` is None for a regular file, else why it is refused (the relative path is
+    then made printable)."""
     top = Path(top)
 
     def walk(folder):
@@ -41,7 +47,9 @@ def regular_files(top):
             for entry in sorted(entries, key=lambda e: e.name):
                 path = Path(entry.path)
                 relative = path.relative_to(top).as_posix()
-                if entry.is_symlink():
+                if printable(relative) != relative:
+                    yield path, printable(relative), "control character in the name"
+                elif entry.is_symlink():
                     yield path, relative, "symbolic link"
                 elif entry.is_dir(follow_symlinks=False):
                     yield from walk(path)
@@ -127,6 +135,7 @@ class SafeExtractor(ExtractorPlugin):
     # ---- helpers ------------------------------------------------------------------------
 
     def _refuse(self, where, reason):
+        where = printable(where)
         self.log.warning("Refused %s: %s", where, reason)
         self.refused.append((where, reason))
 

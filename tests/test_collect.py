@@ -14,7 +14,8 @@ import lms_exports as lms
 from lms_exports import LESSON, Member
 from course import submissions
 from course.cli import main
-from course.collect import CollectError, collect, notebook_name, read_record, record_path
+from course.collect import CollectError, collect, read_record, record_path, table_text
+from course.lms_collector import notebook_name
 from course.roster import Roster, RosterError, unsafe_student_id
 
 pytestmark = pytest.mark.xdist_group("released_course")
@@ -68,8 +69,12 @@ def test_canvas_export_takes_one_notebook_per_student_and_says_why_for_the_rest(
 
 def test_a_hostile_export_writes_nothing_outside_and_no_link(course, notebooks, tmp_path):
     members, _ = lms.canvas_class(notebooks)
+    members.append(Member(f"clear\x1b[2J_12345_67900_{LESSON}.ipynb", notebooks["s001"]))
     export = lms.make_zip(tmp_path / "submissions.zip", members)
-    collect(course, LESSON, export)
+    rows = collect(course, LESSON, export)
+    escaped = outcomes(rows)[f"clear\\x1b[2J_12345_67900_{LESSON}.ipynb"]
+    assert escaped == ("refused", "-", "control character in the name")
+    assert "\x1b" not in table_text(rows)
     names = [p.name for p in tmp_path.rglob("*")]
     assert not any(name.startswith(("escape_", "absolute_", "hanbyul_")) for name in names)
     assert not Path(f"/tmp/absolute_45678_67897_{LESSON}.ipynb").exists()
