@@ -139,8 +139,7 @@ def collect(root, lesson, export, roster=None, pattern=None, force=False):
             app.extract_archive_files()
             rows += [Row(where, outcome="refused", reason=why)
                      for where, why in app.extractor_plugin_inst.refused]
-            rows += app.collector_plugin_inst.plan(root, lesson, extracted, force=force,
-                                                   origin=app.extractor_plugin_inst.origin)
+            rows += app.collector_plugin_inst.plan(extracted, app.extractor_plugin_inst.origin)
             app.process_extracted_files()
         except SystemExit:  # nbgrader's app.fail()
             raise CollectError("nbgrader zip_collect failed: " + "; ".join(errors)) from None

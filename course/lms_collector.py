@@ -149,17 +149,19 @@ class LmsCollect(FileNameCollectorPlugin):
         the first call plans over all extracted files."""
         if self.rows is None:
             app = self.parent
-            self.plan(app.coursedir.root, app.coursedir.assignment_id,
-                      app._format_collect_path(app.extracted_directory), force=app.force,
+            self.plan(app._format_collect_path(app.extracted_directory),
                       origin=getattr(app.extractor_plugin_inst, "origin", {}))
         info = self._chosen.get(str(submitted_file))
         return dict(info) if info else None
 
-    def plan(self, root, lesson, extracted, force=False, origin=None):
-        """Decide for every file under `extracted` (the unpacked export): which student it is
-        and whether it is taken. Returns the rows; nbgrader's later collect() calls follow it.
-        `origin` maps extracted files to their paths in the export (SafeExtractor.origin)."""
-        regexp, roster = self.regexp(), self.load_roster(root)
+    def plan(self, extracted, origin=None):
+        """Decide for every file under `extracted` (the unpacked export) which student it is
+        and whether it is taken, for the lesson and course of the parent ZipCollectApp (whose
+        `force` replaces submissions already in submitted/). Returns the rows; nbgrader's later
+        collect() calls follow it. `origin` maps extracted files to their paths in the export
+        (SafeExtractor.origin). Raises CollectError or RosterError for the settings."""
+        coursedir, force = self.parent.coursedir, self.parent.force
+        regexp, roster = self.regexp(), self.load_roster(coursedir.root)
         origin = origin or {}
         self.rows, self._chosen = [], {}
         candidates = {}
@@ -167,11 +169,13 @@ class LmsCollect(FileNameCollectorPlugin):
             source = origin.get(path) or os.path.relpath(path, extracted)
             row = Row(source)
             self.rows.append(row)
-            candidate = self._identify(path, source, row, regexp, roster, lesson)
+            candidate = self._identify(path, source, row, regexp, roster, coursedir.assignment_id)
             if candidate:
                 candidates.setdefault(row.student_id, []).append(candidate)
         for student_id, found in candidates.items():
-            self._choose(Path(root), lesson, student_id, found, force)
+            submitted = Path(coursedir.format_path(coursedir.submitted_directory, student_id,
+                                                   coursedir.assignment_id))
+            self._choose(submitted, found, force)
         self.rows.sort(key=lambda r: r.source)
         return self.rows
 
@@ -218,8 +222,9 @@ class LmsCollect(FileNameCollectorPlugin):
                            "late (the LMS says)" if groups.get("late") else "")
         return Candidate((timestamp, attempt, os.stat(path).st_mtime, source), row, info, path)
 
-    def _choose(self, root, lesson, student_id, candidates, force):
-        """The latest upload of a student is taken; the others are reported."""
+    def _choose(self, submitted, candidates, force):
+        """The latest upload of a student is taken; the others are reported. `submitted` is
+        the student's folder for the lesson in submitted/."""
         candidates.sort(key=lambda c: c.order)
         latest, older = candidates[-1], candidates[:-1]
         for basis, index in (("the LMS's time", 0), ("the LMS's upload number", 1),
@@ -230,9 +235,10 @@ class LmsCollect(FileNameCollectorPlugin):
         for other in older:
             other.row.reason = _join(f"older upload: {latest.row.source} is later by {basis}",
                                      other.row.reason)
-        if (root / "submitted" / student_id / lesson).exists() and not force:
-            latest.row.reason = _join(latest.row.reason, f"submitted/{student_id}/{lesson}/ "
-                                                         "exists; --force replaces it")
+        if submitted.exists() and not force:
+            where = Path(submitted.parent.parent.name, submitted.parent.name, submitted.name)
+            latest.row.reason = _join(latest.row.reason, f"{where.as_posix()}/ exists; --force "
+                                                         "replaces it")
             return
         latest.row.outcome = "taken"
         self._chosen[latest.path] = latest.info

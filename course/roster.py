@@ -6,10 +6,11 @@ A CSV file with a header and one row per student:
     s2026001,12345,"Kim, Minji"
 
 `student_id` is the course's id (a folder name under submitted/, the gradebook's id);
-`lms_id` the LMS's id of the account (Canvas user id, Moodle participant id, Blackboard
-username); `lms_name` the name the LMS shows (Canvas's "Kim, Minji", Moodle's "Minji Kim").
-Either LMS column may be empty, not both. Names are compared without case, spaces or
-punctuation, so "Kim, Minji" also matches Canvas's file-name form "kimminji".
+`lms_id` the LMS's id of the account (Canvas user id, Blackboard username; Moodle's
+participant id changes with each assignment, so Moodle goes by name); `lms_name` the name the
+LMS shows. Either LMS column may be empty, not both. Names are compared without case, spaces,
+punctuation or word order: "Kim, Minji" matches Canvas's file-name form "kimminji" and
+Moodle's "Minji Kim".
 """
 import csv
 import re
@@ -38,9 +39,10 @@ def unsafe_student_id(student_id):
 
 
 def name_key(name):
-    """A name reduced for comparison: NFC, case-folded, letters and digits only."""
+    """A name reduced for comparison: NFC, case-folded, its letters and digits in sorted order,
+    so that "Kim, Minji", "Minji Kim" (Moodle) and "kimminji" (Canvas's file names) agree."""
     name = unicodedata.normalize("NFC", name or "").casefold()
-    return "".join(ch for ch in name if ch.isalnum())
+    return "".join(sorted(ch for ch in name if ch.isalnum()))
 
 
 @dataclass(frozen=True)

@@ -236,8 +236,11 @@ class SafeExtractor(ExtractorPlugin):
             target.unlink(missing_ok=True)
             self._refuse(member, f"unreadable member ({error})")
             return
-        mtime = time.mktime(info.date_time + (0, 0, -1))
-        os.utime(target, (mtime, mtime))
+        try:  # the member's time, which orders two uploads when the name has none
+            mtime = time.mktime(info.date_time + (0, 0, -1))
+            os.utime(target, (mtime, mtime))
+        except (OverflowError, ValueError, OSError):
+            pass
         self.origin[str(target)] = member
 
     def _nested(self, archive, info, target, member, depth):
