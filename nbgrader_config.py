@@ -91,7 +91,8 @@ c.LmsExport.feedback_layout = "students"
 # `course export grades LESSON`: a CSV for the LMS gradebook's import, next to grades.csv.
 # Columns in order: {header: what fills it}, what being student_id, lms_id, lms_name (from the
 # roster), score, max_score or "" (an empty column); "{lesson}" in a header is the lesson id.
-# Canvas wants its own export's first columns; Moodle and Blackboard map columns on import.
+# Canvas wants its own gradebook export's first columns and finds the assignment by the score
+# column's title (or "title (assignment id)"); Moodle and Blackboard map columns on import.
 c.LmsExport.grades_file = "grades_{lesson}_lms.csv"
 c.LmsExport.grade_columns = {
     "Student": "lms_name", "ID": "lms_id", "SIS User ID": "", "SIS Login ID": "",
