@@ -7,7 +7,9 @@ this config, with an intake, parallel workers and a report around them.
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
+from course.lms_collector import LmsCollect
 from course.nbgrader_plugins import ColabBadge, HideHiddenTests, InlineChecks, ResilientExecute
+from course.safe_extract import SafeExtractor
 from course.sandbox import SandboxedKernelManager
 from course.spreadsheet import SafeCsvExportPlugin
 
@@ -75,3 +77,41 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+
+# ---- The LMS round trip: `course collect`, `course export feedback`, `course export grades` ----
+# `course collect LESSON EXPORT` (course/collect.py) runs nbgrader's zip_collect on an LMS's
+# "download all submissions" zip or folder: EXPORT is copied to downloaded/LESSON/archive/,
+# unpacked into downloaded/LESSON/extracted/ and each student's notebook copied to
+# submitted/STUDENT/LESSON/LESSON.ipynb. Plain `nbgrader zip_collect LESSON` uses the same plugins.
+# nbgrader's own extractor writes links as files, drops `..` members silently and unpacks
+# nested archives without limit; this one refuses links, special files, absolute paths and `..`,
+# and says why (limits: c.SafeExtractor.max_member_bytes, max_total_bytes, max_members, max_depth).
+c.ZipCollectApp.extractor_plugin = SafeExtractor
+# Names each file to a student, takes each student's latest upload, reports every other file.
+c.ZipCollectApp.collector_plugin = LmsCollect
+c.ZipCollectApp.strict = True  # only notebooks named like the lesson (renamed copies count)
+# The export's file-name layout: "canvas", "moodle" or "blackboard"; or "custom" with your own
+# nbgrader named_regexp (groups: file_id; student_id, lms_id or lms_name; optional timestamp,
+# attempt), matched against each extracted file's absolute path, for example
+#   c.LmsCollect.pattern = "custom"
+#   c.LmsCollect.named_regexp = r".*/(?P<student_id>[a-z0-9]+)__(?P<file_id>[^/]+)$"
+c.LmsCollect.pattern = "canvas"
+# student_id,lms_id,lms_name: which LMS account is which student (`course collect --roster`
+# overrides it; "" takes the LMS's id as the student id). It holds names: keep it out of git.
+c.LmsCollect.roster = "roster.csv"
+
+# `course export feedback LESSON` (course/lms_export.py): "students" makes one zip per student
+# (exports/LESSON/feedback/STUDENT.zip, only that student's feedback pages); "lms" one zip for
+# the LMS's "upload feedback files" import (Canvas: re-upload submissions; Moodle: upload
+# multiple feedback files in a zip), each page named like the file the student uploaded.
+c.LmsExport.feedback_layout = "students"
+# `course export grades LESSON`: a CSV for the LMS gradebook's import, next to grades.csv.
+# Columns in order: {header: what fills it}, what being student_id, lms_id, lms_name (from the
+# roster), score, max_score or "" (an empty column); "{lesson}" in a header is the lesson id.
+# Canvas wants its own gradebook export's first columns and finds the assignment by the score
+# column's title (or "title (assignment id)"); Moodle and Blackboard map columns on import.
+c.LmsExport.grades_file = "grades_{lesson}_lms.csv"
+c.LmsExport.grade_columns = {
+    "Student": "lms_name", "ID": "lms_id", "SIS User ID": "", "SIS Login ID": "",
+    "Section": "", "{lesson}": "score",
+}

@@ -97,3 +97,13 @@ def graded_lesson(tmp_path_factory):
         return cache[lesson]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A scratch course with lesson 01 released and no submissions (its gradebook knows the
+    lesson). Shared: copy it (shutil.copytree) before changing anything in it."""
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released") / "course",
+                       ["01_parameters"])
+    release(root, ["01_parameters"], update_readme=False)
+    return root
