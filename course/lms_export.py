@@ -157,13 +157,17 @@ def grade_rows(root, lesson, roster=None):
             raise ExportError(f"{lesson} is not in the gradebook: release and grade it "
                               "first") from None
         maximum = assignment.max_score
-        scores = {}
+        scores, withheld = {}, set()
         for submission in assignment.submissions:
             penalty = submission.late_submission_penalty or 0.0
             scores[submission.student.id] = max(0.0, submission.score - penalty)
+            if any(notebook.flagged for notebook in submission.notebooks):
+                withheld.add(submission.student.id)  # until `course review`
     students = sorted(set(scores) | {s.student_id for s in roster.students or []})
+    notes = [f"{student}: flagged for review, score left empty until `course review`"
+             for student in sorted(withheld)]
     header = [title.replace("{lesson}", lesson) for title in settings.grade_columns]
-    rows, notes = [], []
+    rows = []
     for student_id in students:
         entry = roster.get(student_id) if roster.enabled else None
         if roster.enabled and entry is None and needs_lms:
@@ -173,7 +177,7 @@ def grade_rows(root, lesson, roster=None):
             "student_id": student_id,
             "lms_id": entry.lms_id if entry else student_id,
             "lms_name": entry.lms_name if entry else "",
-            "score": format(scores[student_id], "g") if student_id in scores else "",
+            "score": format(scores[student_id], "g") if student_id in scores.keys() - withheld else "",
             "max_score": format(maximum, "g"),
             "": "",
         }

@@ -14,9 +14,8 @@ from lms_exports import LESSON, Member
 from course import submissions
 from course.cli import main
 from course.collect import collect
-from course.grade import export_csv
+from course.gradebook import export_csv, gradebook
 from course.lms_export import ExportError, export_feedback, export_grades
-from course.nbgrader_api import gradebook
 
 pytestmark = [pytest.mark.xdist_group("released_course"),
               pytest.mark.filterwarnings("ignore:.*not in session")]
