@@ -35,6 +35,11 @@ c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 c.Execute.timeout = 90
 c.Execute.startup_timeout = 120
 
+# Without this, a widget cell now and then waited the whole timeout for a reply that had
+# arrived: the Output widget's comm_msg, sent on the same socket, took its wake-up (issue 14;
+# course/kernel_client.py explains it). course/execute.py uses the same client.
+c.AsyncKernelManager.client_class = "course.kernel_client.CourseKernelClient"
+
 # A student who deletes a graded test cell gets it back (and is graded by it).
 c.OverwriteCells.add_missing_cells = True
 
