@@ -91,6 +91,24 @@ def check_model(name, model, expected_layers, hint=""):
             _fail(name, f"{i}번 층({kind})의 파라미터 수가 다릅니다: 기대 {want_params}, 실제 {params}.", hint)
 
 
+def check_model_outputs(name, model, weights, x, expected, rtol=1e-5, atol=1e-6, hint=""):
+    """What a model computes, however it is written (Sequential or functional API, an activation
+    inside Dense or as its own layer): its weights have the shapes of `weights` (a list in
+    get_weights() order, such as [kernel, bias, ...], which fixes every parameter count), and with
+    `weights` set it turns input x into `expected`. Sets the model's weights."""
+    if model is None or not hasattr(model, "get_weights"):
+        _fail(name, f"Keras 모델이 아닙니다: {model!r}", hint)
+    shapes = [tuple(np.shape(w)) for w in model.get_weights()]
+    wanted = [tuple(np.shape(w)) for w in weights]
+    if shapes != wanted:
+        _fail(name, f"가중치의 모양(get_weights() 순서)이 다릅니다: 기대 {wanted}, 실제 {shapes} "
+                    f"(파라미터 기대 {sum(int(np.prod(s)) for s in wanted)}개, "
+                    f"실제 {sum(int(np.prod(s)) for s in shapes)}개).", hint)
+    model.set_weights([np.asarray(w, dtype="float32") for w in weights])
+    check_array(f"{name}의 출력 (정해 둔 가중치)", model(np.asarray(x, dtype="float32")), expected,
+                rtol=rtol, atol=atol, hint=hint)
+
+
 def layer_outputs(model, x):
     """Every layer's output for input x, from the model itself (keras.Model on the layer outputs)."""
     import keras

@@ -77,3 +77,7 @@ def feedback_html(root, student, lesson):
 
 def wrong_answers_file(root, lesson):
     return source_notebook(root, lesson).with_name("wrong_answers.toml")
+
+
+def alternative_answers_file(root, lesson):
+    return source_notebook(root, lesson).with_name("alternative_answers.toml")

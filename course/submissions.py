@@ -1,5 +1,6 @@
 """Example submissions made from a lesson's release notebook: the instructor's answers,
-plausible wrong answers (source/<lesson>/wrong_answers.toml) and a syntax error."""
+plausible wrong answers (source/<lesson>/wrong_answers.toml), other correct answers
+(source/<lesson>/alternative_answers.toml) and a syntax error."""
 import tomllib
 from dataclasses import dataclass, field
 
@@ -7,7 +8,9 @@ import nbformat
 
 from course import cells
 from course.cell_names import defined_and_read
-from course.paths import release_notebook, source_notebook, submitted_notebook, wrong_answers_file
+from course.paths import (
+    alternative_answers_file, release_notebook, source_notebook, submitted_notebook, wrong_answers_file,
+)
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -29,6 +32,37 @@ def wrong_answers(root, lesson):
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("wrong", [])
     return [WrongAnswer(name=e["name"], cell=e["cell"], code=e["code"].strip("\n"),
                         loses=list(e["loses"]), why=e.get("why", "")) for e in entries]
+
+
+@dataclass(frozen=True)
+class AlternativeAnswer:
+    """Another correct answer: `code` replaces solution cell `cell` and must keep every point."""
+    name: str
+    cell: str
+    code: str
+    why: str = ""
+
+
+def alternative_answers(root, lesson):
+    """The lesson's alternative correct answers ([[alternative]] entries), in file order."""
+    path = alternative_answers_file(root, lesson)
+    if not path.is_file():
+        return []
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("alternative", [])
+    return [AlternativeAnswer(name=e["name"], cell=e["cell"], code=e["code"].strip("\n"),
+                              why=e.get("why", "")) for e in entries]
+
+
+def alternative_packs(answers):
+    """Correct answers grouped into as few submissions as possible, at most one answer per cell:
+    pack k holds the k-th answer of every cell that has one (so there are as many packs as the
+    cell with the most answers has). Every answer is correct, so any mix of them must keep
+    every point; a pack that loses points names the answers it holds."""
+    by_cell = {}
+    for answer in answers:
+        by_cell.setdefault(answer.cell, []).append(answer)
+    depth = max((len(group) for group in by_cell.values()), default=0)
+    return [[group[k] for group in by_cell.values() if k < len(group)] for k in range(depth)]
 
 
 def solutions(root, lesson):

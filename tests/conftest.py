@@ -41,6 +41,7 @@ class GradedLesson:
     lesson: str
     results: dict  # student -> course.grade.Result
     wrong_packs: dict  # student -> the wrong answers that submission holds
+    alternative_packs: dict  # student -> the alternative correct answers that submission holds
 
     def student_with(self, wrong_name):
         """The submission that holds the catalogued wrong answer `wrong_name`, and its answers."""
@@ -49,9 +50,10 @@ class GradedLesson:
 
 
 def _grade_examples(root, lesson):
-    """Grade the solution, the blank release and every catalogued wrong answer. Wrong answers
-    share submissions where no test cell can tell them apart (submissions.packs), so that a
-    lesson costs a few autogrades instead of one per wrong answer."""
+    """Grade the solution, the blank release, every catalogued wrong answer and every
+    alternative correct answer. Wrong answers share submissions where no test cell can tell them
+    apart (submissions.packs), alternatives share them one per cell (submissions.alternative_packs),
+    so that a lesson costs a few autogrades instead of one per answer."""
     submissions.submit(root, "solution", lesson, submissions.answered(root, lesson))
     submissions.submit(root, "blank", lesson, submissions.blank(root, lesson))
     wrong_packs = {}
@@ -60,10 +62,17 @@ def _grade_examples(root, lesson):
         submissions.submit(root, student, lesson,
                            submissions.answered(root, lesson, {w.cell: w.code for w in pack}))
         wrong_packs[student] = pack
+    alternative_packs = {}
+    alternatives = submissions.alternative_answers(root, lesson)
+    for number, pack in enumerate(submissions.alternative_packs(alternatives)):
+        student = f"alternatives_{number:02d}"
+        submissions.submit(root, student, lesson,
+                           submissions.answered(root, lesson, {a.cell: a.code for a in pack}))
+        alternative_packs[student] = pack
     jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None  # xdist already fills the cores
     results = {r.student: r for r in grade(root, jobs=jobs, overrides=own_code_overrides(),
                                            progress=False)}
-    return GradedLesson(root, lesson, results, wrong_packs)
+    return GradedLesson(root, lesson, results, wrong_packs, alternative_packs)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +95,8 @@ def course_copy(released_lesson_01, tmp_path):
 @pytest.fixture(scope="session")
 def graded_lesson(tmp_path_factory):
     """graded_lesson(lesson): a scratch course where the lesson was released and its example
-    submissions (solution, blank, every catalogued wrong answer) were graded."""
+    submissions (solution, blank, every catalogued wrong answer, every alternative correct
+    answer) were graded."""
     cache = {}
 
     def get(lesson):

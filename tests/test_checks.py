@@ -9,6 +9,7 @@ from course.checks import (
     check_between,
     check_equal,
     check_model,
+    check_model_outputs,
     layer_outputs,
     layer_summary,
 )
@@ -81,3 +82,25 @@ def test_layer_outputs_are_each_layers_output():
     np.testing.assert_allclose(outputs[0], hidden, rtol=1e-6)
     np.testing.assert_allclose(outputs[1], np.maximum(0, hidden @ np.full((4, 2), 0.5) + 0.5),
                                rtol=1e-6)
+
+
+def test_check_model_outputs_tests_what_the_model_computes_however_it_is_written():
+    import keras
+    weights = [np.array([[1.5], [-2.0]]), np.array([0.25])]
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [2.0, -1.0]])
+    expected = 1 / (1 + np.exp(-(x @ weights[0] + weights[1])))
+    inputs = keras.Input(shape=(2,))
+    for model in [
+        keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")]),
+        keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1), keras.layers.Activation("sigmoid")]),
+        keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs)),
+    ]:
+        check_model_outputs("m", model, weights, x, expected)
+    linear = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    with pytest.raises(CheckFailed, match="출력"):
+        check_model_outputs("m", linear, weights, x, expected)
+    hidden = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(2), keras.layers.Dense(1)])
+    with pytest.raises(CheckFailed, match="가중치의 모양"):
+        check_model_outputs("m", hidden, weights, x, expected)
+    with pytest.raises(CheckFailed, match="Keras 모델이 아닙니다"):
+        check_model_outputs("m", None, weights, x, expected)

@@ -1,5 +1,6 @@
 """Every lesson: the solution runs and passes; every graded check fails on the blank release
-and each catalogued wrong answer loses exactly its points; feedback hides hidden tests."""
+and each catalogued wrong answer loses exactly its points; every alternative correct answer
+keeps every point; feedback hides hidden tests."""
 import html
 import re
 
@@ -14,6 +15,11 @@ from course.paths import REPOSITORY_ROOT, autograded_notebook, feedback_html, so
 
 WRONG = [(lesson, wrong.name) for lesson in LESSONS
          for wrong in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
+# (lesson, pack number, the names of the alternatives in that pack): the test id says which
+ALTERNATIVE_PACKS = [
+    (lesson, number, "+".join(a.name for a in pack)) for lesson in LESSONS
+    for number, pack in enumerate(submissions.alternative_packs(
+        submissions.alternative_answers(REPOSITORY_ROOT, lesson)))]
 
 
 def _graded_cells(lesson):
@@ -39,6 +45,23 @@ def test_every_exercise_has_a_catalogued_wrong_answer(lesson):
     assert tests <= {test for wrong in wrongs for test in wrong.loses}, (
         "test cells without a wrong answer: " + ", ".join(sorted(tests - {
             t for w in wrongs for t in w.loses})))
+
+
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_every_solution_cell_has_an_alternative_answer(lesson):
+    alternatives = submissions.alternative_answers(REPOSITORY_ROOT, lesson)
+    solution_cells = set(submissions.solutions(REPOSITORY_ROOT, lesson))
+    names = [a.name for a in alternatives]
+    assert len(names) == len(set(names)), f"alternative names repeat: {names}"
+    wrong_names = {w.name for w in submissions.wrong_answers(REPOSITORY_ROOT, lesson)}
+    assert not wrong_names & set(names), f"names used by wrong answers too: {wrong_names & set(names)}"
+    for alternative in alternatives:
+        assert alternative.cell in solution_cells, f"{alternative.name}: no solution cell {alternative.cell}"
+        assert alternative.why, f"{alternative.name}: say why it is correct and different"
+        assert alternative.code.strip() != submissions.solutions(REPOSITORY_ROOT, lesson)[alternative.cell].strip(), (
+            f"{alternative.name} is the solution itself")
+    missing = solution_cells - {a.cell for a in alternatives}
+    assert not missing, f"solution cells without an alternative answer: {sorted(missing)}"
 
 
 @pytest.mark.slow
@@ -77,6 +100,24 @@ def test_wrong_answer_loses_exactly_its_points(graded_lesson, lesson, wrong_name
     lost = {cell for w in pack for cell in w.loses}
     expected = {cell: (0 if cell in lost else points) for cell, points in _graded_cells(lesson).items()}
     assert scores == expected, f"{student} holds {[w.name for w in pack]}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lesson", "number", "names"), per_lesson(ALTERNATIVE_PACKS))
+def test_alternative_answers_get_full_marks(graded_lesson, lesson, number, names):
+    """A submission holding several alternative correct answers (one per cell) keeps every
+    point: the checks test behaviour, not one way of writing an answer."""
+    graded = graded_lesson(lesson)
+    student = f"alternatives_{number:02d}"
+    pack = graded.alternative_packs[student]
+    assert [a.name for a in pack] == names.split("+")
+    scores = {cell: score for cell, (score, _) in _scores(graded, student).items()}
+    lost = {cell: f"{score}/{points}" for cell, points in _graded_cells(lesson).items()
+            if (score := scores[cell]) != points}
+    assert not lost, (f"{student} ({', '.join(f'{a.name} in {a.cell}' for a in pack)}) "
+                      f"lost points in {lost}")
+    nb = nbformat.read(autograded_notebook(graded.root, student, lesson), as_version=4)
+    assert errors(nb) == [], f"{student}: every cell runs cleanly"
 
 
 def _hidden_test_lines(lesson):
