@@ -32,13 +32,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import nbformat  # noqa: E402
-from jupyter_core.utils import run_sync  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
+import nbformat
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from course.kernel_client import kernel_client_config  # noqa: E402
-from course.paths import REPOSITORY_ROOT, select_lessons, source_notebook  # noqa: E402
+from course.kernel_client import kernel_client_config
+from course.paths import REPOSITORY_ROOT, select_lessons, source_notebook
 
 BUILTINS = set(dir(builtins))
 
@@ -173,8 +173,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     threshold = args.threshold or 0.8 * args.timeout
     lessons = select_lessons(REPOSITORY_ROOT, args.lessons)
-    lessons = [l for l in lessons if any(label.startswith("widget") for label in
-                                        widget_notebook(source_notebook(REPOSITORY_ROOT, l))[1])]
+    lessons = [lesson for lesson in lessons if any(label.startswith("widget") for label in
+                                        widget_notebook(source_notebook(REPOSITORY_ROOT, lesson))[1])]
     if args.log_dir:
         Path(args.log_dir).mkdir(parents=True, exist_ok=True)
     tasks = [(lessons[n % len(lessons)], args.repeat, args.timeout, args.startup_timeout,
