@@ -72,7 +72,10 @@ class ColabBadge(NbGraderPreprocessor):
         if first is None:
             raise ValueError(f"{notebook_id}: a lesson starts with a markdown title cell")
         lines = [line for line in first.source.splitlines() if BADGE_IMAGE not in line]
-        first.source = "\n".join(lines[:1] + ["", badge] + lines[1:])
+        body = lines[1:]
+        while body and not body[0].strip():  # the blank lines after the title (and an old badge)
+            body.pop(0)
+        first.source = "\n".join(lines[:1] + ["", badge] + ([""] + body if body else []))
         return nb, resources
 
 
