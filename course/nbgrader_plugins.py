@@ -125,6 +125,7 @@ class ResilientExecute(Execute):
             if self._deaths >= self.max_kernel_deaths:
                 cell.outputs = [self._error(SKIPPED_AFTER_DEATHS.format(deaths=self._deaths))]
                 return cell, resources
+            self._output_chars.pop(index, None)  # a rerun's outputs replace the dead run's
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
             except DeadKernelError:
