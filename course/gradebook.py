@@ -6,14 +6,16 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 
 from course.errors import CourseError
-from course.nbgrader_api import course_directory
+from course.nbgrader_api import course_directory, tools_on_path
 from course.paths import step_folder
 
 GRADES_CSV = "grades.csv"
 
 
 def gradebook(root, coursedir=None):
-    """nbgrader's Gradebook of the course, as a context manager."""
+    """nbgrader's Gradebook of the course, as a context manager (where there is no database yet,
+    nbgrader creates it and runs `alembic`)."""
+    tools_on_path()
     coursedir = coursedir or course_directory(root)
     return Gradebook(coursedir.db_url, coursedir.course_id)
 
