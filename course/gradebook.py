@@ -5,7 +5,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from course.errors import CourseError
-from course.nbgrader_api import course_directory
+from course.nbgrader_api import course_directory, tools_on_path
 from course.paths import step_folder
 from course.spreadsheet import SafeCsvExportPlugin
 
@@ -13,7 +13,9 @@ GRADES_CSV = "grades.csv"
 
 
 def gradebook(root, coursedir=None):
-    """nbgrader's Gradebook of the course, as a context manager."""
+    """nbgrader's Gradebook of the course, as a context manager (where there is no database yet,
+    nbgrader creates it and runs `alembic`)."""
+    tools_on_path()
     coursedir = coursedir or course_directory(root)
     return Gradebook(coursedir.db_url, coursedir.course_id)
 

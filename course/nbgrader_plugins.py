@@ -73,7 +73,10 @@ class ColabBadge(NbGraderPreprocessor):
         if first is None:
             raise ValueError(f"{notebook_id}: a lesson starts with a markdown title cell")
         lines = [line for line in first.source.splitlines() if BADGE_IMAGE not in line]
-        first.source = "\n".join(lines[:1] + ["", badge] + lines[1:])
+        body = lines[1:]
+        while body and not body[0].strip():  # the blank lines after the title (and an old badge)
+            body.pop(0)
+        first.source = "\n".join(lines[:1] + ["", badge] + ([""] + body if body else []))
         return nb, resources
 
 
@@ -148,6 +151,7 @@ class ResilientExecute(Execute):
             if self._deaths >= self.max_kernel_deaths:
                 cell.outputs = [self._error(SKIPPED_AFTER_DEATHS.format(deaths=self._deaths))]
                 return cell, resources
+            self._output_chars.pop(index, None)  # a rerun's outputs replace the dead run's
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
             except DeadKernelError:
