@@ -200,6 +200,11 @@ class LmsCollect(FileNameCollectorPlugin):
         if problem:
             row.reason = problem
             return None
+        owner = self._owner(source, regexp, roster)
+        if owner is not None and owner.student_id != student.student_id:
+            row.reason = (f"inside the upload of {owner.student_id}, but named for {student.student_id}: "
+                          "a file in one student's upload never counts for another")
+            return None
         row.student_id = student.student_id
         name, renamed = notebook_name(groups.get("file_id", ""), lesson)
         if name is None:
@@ -223,14 +228,30 @@ class LmsCollect(FileNameCollectorPlugin):
                            "late (the LMS says)" if groups.get("late") else "")
         return Candidate((timestamp, attempt, os.stat(path).st_mtime, source), row, info, path)
 
+    @staticmethod
+    def _owner(source, regexp, roster):
+        """The student whose upload holds `source` (its path in the export): the outermost folder
+        on the path (an LMS folder, or a zip the student uploaded, unpacked) that names one; None
+        where no folder does."""
+        parts = source.split("/")
+        for depth in range(1, len(parts)):
+            match = regexp.match("/" + "/".join(parts[:depth]) + "/x.ipynb")
+            if match:
+                groups = {k: v for k, v in match.groupdict().items() if v}
+                owner, _ = roster.find(lms_id=groups.get("lms_id"), lms_name=groups.get("lms_name"),
+                                       student_id=groups.get("student_id"))
+                if owner is not None:
+                    return owner
+        return None
+
     def _choose(self, submitted, candidates, force):
         """The latest upload of a student is taken; the others are reported. `submitted` is
         the student's folder for the lesson in submitted/."""
         candidates.sort(key=lambda c: c.order)
         latest, older = candidates[-1], candidates[:-1]
-        for basis, index in (("the LMS's time", 0),  # noqa: B007 (after the loop: what decided) ("the LMS's upload number", 1),
-                             ("the file time in the export", 2), ("name (no time to tell them "
-                                                                  "apart)", 3)):
+        ties = (("the LMS's time", 0), ("the LMS's upload number", 1),
+                ("the file time in the export", 2), ("name (no time to tell them apart)", 3))
+        for basis, index in ties:  # noqa: B007 (after the loop, basis names what decided)
             if any(c.order[index] != latest.order[index] for c in older):
                 break
         for other in older:

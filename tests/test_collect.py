@@ -169,6 +169,33 @@ def test_a_zip_a_student_uploaded_is_unpacked_once_and_limits_hold(course, noteb
     assert sorted(os.listdir(course / "submitted")) == ["s001"]
 
 
+def test_a_file_in_one_students_upload_never_counts_for_another(course, notebooks, tmp_path):
+    """A zip (or folder) that kimminji uploaded, holding a file named like leejun's latest upload,
+    is kimminji's: it cannot replace leejun's own."""
+    planted = lms.make_zip(tmp_path / "planted.zip", [
+        Member(f"leejun_23456_99999_{LESSON}.ipynb", notebooks["s003"])])
+    export = lms.make_zip(tmp_path / "submissions.zip", [
+        Member(f"kimminji_12345_67890_{LESSON}.ipynb", notebooks["s001"]),
+        Member(f"leejun_23456_67891_{LESSON}.ipynb", notebooks["s002"]),
+        Member("kimminji_12345_67906_hw.zip", planted.read_bytes()),
+        Member(f"kimminji_12345_67907_folder/leejun_23456_99998_{LESSON}.ipynb", notebooks["s003"]),
+    ])
+    rows = outcomes(collect(course, LESSON, export))
+    assert rows[f"kimminji_12345_67906_hw/leejun_23456_99999_{LESSON}.ipynb"][0] == "skipped"
+    assert "inside the upload of s001" in rows[f"kimminji_12345_67906_hw/leejun_23456_99999_{LESSON}.ipynb"][2]
+    assert rows[f"kimminji_12345_67907_folder/leejun_23456_99998_{LESSON}.ipynb"][0] == "skipped"
+    assert marker(course, "s002") == "s002"
+
+
+def test_an_older_upload_says_what_made_the_other_later(course, notebooks, tmp_path):
+    export = lms.make_zip(tmp_path / "submissions.zip", [
+        Member(f"parkseo_34567_67892_{LESSON}.ipynb", notebooks["s003_older"], date=(2026, 11, 30, 12, 0, 0)),
+        Member(f"parkseo_34567_67899_{LESSON} (1).ipynb", notebooks["s003"], date=(2026, 11, 30, 12, 0, 0)),
+    ])
+    rows = outcomes(collect(course, LESSON, export))
+    assert "later by the LMS's upload number" in rows[f"parkseo_34567_67892_{LESSON}.ipynb"][2]
+
+
 def test_collecting_again_replaces_a_submission_only_with_force(course, notebooks, tmp_path):
     first = lms.make_zip(tmp_path / "first.zip", [
         Member(f"kimminji_12345_67890_{LESSON}.ipynb", notebooks["s003_older"])])
