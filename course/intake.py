@@ -7,6 +7,7 @@ nbgrader grades. submitted/ is only read, never changed.
 import codecs
 import copy
 import json
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ def _find_notebook(folder, lesson, notes):
     return None
 
 
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5's rule for a cell id
 ENCODINGS = ("utf-8-sig", "utf-32", "utf-16", "cp949")  # cp949: Korean Windows' ANSI code page
 
 
@@ -85,11 +87,16 @@ def normalise(nb, released):
     fresh = nbformat.v4.new_notebook(metadata=copy.deepcopy(released.metadata))
     makers = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
               "raw": nbformat.v4.new_raw_cell}
+    ids = set()
     for cell in nb.cells:
         source = cell.get("source", "")
         made = makers.get(cell.get("cell_type"), nbformat.v4.new_raw_cell)(
             source="".join(source) if isinstance(source, list) else str(source),
             metadata=copy.deepcopy(dict(cell.get("metadata", {}))))
+        given = cell.get("id")
+        if isinstance(given, str) and CELL_ID.fullmatch(given) and given not in ids:
+            made.id = given  # the student's own id where it is valid and unique
+        ids.add(made.id)
         if cell.get("attachments") and made.cell_type != "code":
             made.attachments = copy.deepcopy(cell.attachments)
         fresh.cells.append(made)

@@ -8,7 +8,7 @@ import pytest
 import tiny_lesson
 from tiny_lesson import LESSON, cell
 
-from course.intake import check_graded_cells, find_submissions, stage, take_in
+from course.intake import check_graded_cells, find_submissions, restore_graded_cells, stage, take_in
 from course.nbgrader_api import course_directory
 from course.status import Note, Status
 
@@ -133,6 +133,7 @@ def _checked(change):
     change(nb)
     notes = []
     check_graded_cells(nb, tiny_lesson.released(), notes)
+    restore_graded_cells(nb, tiny_lesson.released(), {}, notes)
     return notes, nb
 
 
@@ -146,9 +147,10 @@ def test_an_unknown_grade_id_is_stripped_and_noted():
         cell(nb, "test_halve").metadata.nbgrader["grade_id"] = "my_own_test"
     notes, nb = _checked(rename)
     renamed = nb.cells[-1]
-    assert "nbgrader" not in renamed.metadata, "nbgrader would reject a grade_id it does not know"
+    assert renamed.metadata.nbgrader["grade_id"] == "test_halve", "nbgrader would reject a grade_id it does not know"
     assert renamed.source == cell(tiny_lesson.released(), "test_halve").source
-    assert notes == [Note.UNKNOWN_GRADE_ID.say("my_own_test"), Note.DELETED_TEST.say("test_halve")]
+    # stripped, then recognised by its source as the release's test cell, and graded as that
+    assert notes == [Note.UNKNOWN_GRADE_ID.say("my_own_test"), Note.METADATA_RESTORED.say("test_halve")]
 
 
 def test_a_duplicated_graded_cell_loses_its_metadata_in_the_second_copy():
