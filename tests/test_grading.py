@@ -67,11 +67,13 @@ def test_submitted_is_never_modified(graded_class):
 def test_grades_csv_holds_every_student_with_this_runs_score(graded_class):
     root, cases, results, _, _ = graded_class
     with open(root / "grades.csv", newline="") as handle:
-        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)
-                if row["assignment"] == LESSON}
+        rows = {row["student_id"]: float(row["score"]) if row["score"] else None
+                for row in csv.DictReader(handle) if row["assignment"] == LESSON}
     graded = {s for s, r in results.items() if str(r.status) == "graded"}
     assert {s: rows[s] for s in graded} == {s: results[s].score for s in graded}
-    for student in set(cases) - graded:  # missing, empty, corrupt: no score is kept
+    flagged = {s for s, r in results.items() if str(r.status) == "flagged"}
+    assert flagged and {s: rows[s] for s in flagged} == dict.fromkeys(flagged, None), "withheld"
+    for student in set(cases) - graded - flagged:  # missing, empty, corrupt: no score is kept
         assert rows.get(student, 0.0) == 0.0
         assert submission_score(root, LESSON, student) is None
 
@@ -92,7 +94,7 @@ def test_feedback_for_every_graded_submission_hides_the_hidden_tests(graded_clas
     root, _, results, _, _ = graded_class
     for student, result in results.items():
         page = root / "feedback" / student / LESSON / f"{LESSON}.html"
-        assert page.is_file() == (str(result.status) == "graded"), student
+        assert page.is_file() == (str(result.status) in ("graded", "flagged")), student
         if page.is_file():
             assert "BEGIN HIDDEN TESTS" not in page.read_text() and "default_rng(2024)" not in page.read_text()
 
