@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import nbformat
 from jupyter_core.utils import ensure_event_loop
@@ -66,19 +67,23 @@ def job_seconds(config):
 
 @contextmanager
 def time_limit(seconds):
-    """Raise JobTimeLimit in this (main) thread after `seconds` of wall-clock time; does
-    nothing in another thread, where no signal can be received."""
+    """Raise JobTimeLimit in this (main) thread after `seconds` of wall-clock time. Yields a
+    namespace whose `expired` says afterwards whether that happened (nbgrader catches every
+    exception of an autograde and reports a failure instead). Does nothing in another thread,
+    where no signal can be received."""
+    state = SimpleNamespace(expired=False)
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield state
         return
 
     def expire(signum, frame):
+        state.expired = True
         raise JobTimeLimit(f"{seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield state
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -100,8 +105,10 @@ def grade_one(root, student, lesson):
     """Grade one submission in this (initialised) worker; never raises."""
     start = time.perf_counter()
     try:
-        with time_limit(_worker["seconds"]):
+        with time_limit(_worker["seconds"]) as limit:
             result = _grade(root, student, lesson)
+        if limit.expired:  # raised inside nbgrader, which made it a failed autograde
+            raise JobTimeLimit(f"{_worker['seconds']:g} s")
     except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
         if isinstance(error, JobTimeLimit):
             _abandon_kernels()

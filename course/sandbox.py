@@ -35,7 +35,18 @@ def sandbox_problem():
         return "the sandbox needs Linux (bubblewrap). " + INSTALL_HINT.split(". ", 1)[1]
     if shutil.which("bwrap") is None or shutil.which("prlimit") is None:
         return INSTALL_HINT
+    if not _bwrap_sizes_tmpfs():
+        return ("this bubblewrap cannot limit the size of a tmpfs (`bwrap --size`, bubblewrap 0.7 "
+                "or newer): upgrade it, or grade without the sandbox: `course grade --no-sandbox`.")
     return None
+
+
+def _bwrap_sizes_tmpfs():
+    try:
+        run = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in run.stdout + run.stderr
 
 
 def sandbox_refusal(config):

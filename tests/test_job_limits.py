@@ -43,6 +43,23 @@ def test_a_job_past_its_time_limit_fails_alone_and_its_kernels_are_killed(course
     assert (result.score, result.max_score) == (0.0, float(tiny_course.FULL))
 
 
+def test_a_time_limit_that_nbgrader_caught_is_still_the_jobs_failure(course, monkeypatch):
+    job.init_worker(str(course), NO_SANDBOX)
+    monkeypatch.setitem(job._worker, "seconds", 1)
+    monkeypatch.setattr(job, "kill_kernels", lambda: None)
+
+    def swallowing(root, student, lesson):  # as nbgrader's convert_notebooks does
+        try:
+            time.sleep(30)
+        except Exception:  # noqa: BLE001
+            pass
+        return job.Result(student, lesson, Status.FAILED, notes=["nbgrader: JobTimeLimit"])
+
+    monkeypatch.setattr(job, "_grade", swallowing)
+    result = job.grade_one(str(course), "slow", tiny_course.LESSON)
+    assert result.status is Status.FAILED and "time limit" in result.reason
+
+
 def test_the_time_limit_is_lifted_after_the_job(course, monkeypatch):
     job.init_worker(str(course), NO_SANDBOX)
     monkeypatch.setitem(job._worker, "seconds", 1)

@@ -77,3 +77,12 @@ def test_sandboxed_code_sees_only_its_own_empty_directories(tmp_path):
     assert lines[1:] == [f"cwd {WORKDIR}", "repository False", "home False", "workdir []",
                          "disk no . 28 8", "disk no /tmp 28 4", "network no", "memory no"]
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["runtime"], "nothing comes back"
+
+
+def test_a_bubblewrap_that_cannot_size_a_tmpfs_is_refused(monkeypatch):
+    from course import sandbox
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(sandbox, "_bwrap_sizes_tmpfs", lambda: False)
+    assert "--size" in sandbox.sandbox_problem()
+    monkeypatch.setattr(sandbox, "_bwrap_sizes_tmpfs", lambda: True)
+    assert sandbox.sandbox_problem() is None

@@ -10,7 +10,7 @@ from course.paths import REPOSITORY_ROOT
 from course.release import release
 
 LESSON = "01_tiny"
-HIDDEN_MARKER = "HIDDEN_TEST_LINE_7f3a"  # in every hidden test line: none may reach a student
+HIDDEN_MARKER = "HIDDEN_TEST_LINE_7f3a"  # a line of every hidden test: it may never reach a student
 SOLUTIONS = {"add": "def add(a, b):\n    return a + b",
              "mul": "def mul(a, b):\n    return a * b",
              "sub": "def sub(a, b):\n    return a - b"}
@@ -46,7 +46,8 @@ def source_notebook():
         nb.cells.append(new_code_cell(
             f"assert {call} == {want}, '{name}: {call}은 {want}이어야 합니다'\n"
             "### BEGIN HIDDEN TESTS\n"
-            f"assert {hidden_call} == {hidden_want}, '{HIDDEN_MARKER} {name}'\n"
+            f"# {HIDDEN_MARKER}\n"
+            f"assert {hidden_call} == {hidden_want}, '{name}: 숨겨진 검사에서 틀렸습니다'\n"
             "### END HIDDEN TESTS",
             metadata=_meta(f"test_{name}", grade=True, points=POINTS[name])))
     return nb
