@@ -127,8 +127,9 @@ class ResilientExecute(Execute):
 
     - when the kernel dies in a cell (os._exit, a segfault, the memory or process limit), it is
       restarted, the cells that ran cleanly before are run again to rebuild the state (the
-      outputs of their first run stay), and the cell is tried once more: a cell that died of an earlier
-      cell's damage then succeeds; one that kills the kernel itself gets a KernelDied error;
+      outputs of their first run stay), and the cell is tried once more: a cell that died of an
+      earlier cell's damage then succeeds; one that kills the kernel itself gets a KernelDied
+      error;
     - a cell that runs past the timeout and does not stop when interrupted (it ignores SIGINT),
       or whose messages the grader cannot read, gets an error and the kernel is restarted the
       same way; the cell is not tried again;
@@ -163,6 +164,7 @@ class ResilientExecute(Execute):
             if skipped:
                 cell.outputs = [skipped]
                 return cell, resources
+            self._errors.pop(index, None)  # a retried cell is judged by its last run
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
             except DeadKernelError:

@@ -201,6 +201,36 @@ class SandboxedKernelManager(AsyncKernelManager):
                 return
             await asyncio.sleep(0.05)
 
+    def _exited(self):
+        """The sandbox (bwrap) has exited and been reaped: its process group is gone with it (the
+        PID namespace ends), and its number may already belong to another process."""
+        process = getattr(self.provisioner, "process", None)
+        return process is not None and process.poll() is not None
+
+    # jupyter_client signals the kernel's process group by number, also after the kernel died by
+    # itself; with PIDs reused (student code forks a lot), that number can be anybody's group.
+    async def _async_kill_kernel(self, restart=False):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_kill_kernel(restart=restart)
+
+    async def _async_send_kernel_sigterm(self, restart=False):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_send_kernel_sigterm(restart=restart)
+
+    async def _async_signal_kernel(self, signum):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_signal_kernel(signum)
+
+    _kill_kernel = _async_kill_kernel  # AsyncKernelManager's public aliases of the three
+    _send_kernel_sigterm = _async_send_kernel_sigterm
+    signal_kernel = _async_signal_kernel
+
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:

@@ -86,3 +86,45 @@ def test_a_bubblewrap_that_cannot_size_a_tmpfs_is_refused(monkeypatch):
     assert "--size" in sandbox.sandbox_problem()
     monkeypatch.setattr(sandbox, "_bwrap_sizes_tmpfs", lambda: True)
     assert sandbox.sandbox_problem() is None
+
+
+class _ExitedSandbox:
+    """A provisioner whose sandbox process has exited and been reaped."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(["true"])
+        self.process.wait()
+        self.signals = []
+
+    @property
+    def has_process(self):
+        return self.process is not None
+
+    async def kill(self, restart=False):
+        self.signals.append("kill")
+
+    async def terminate(self, restart=False):
+        self.signals.append("terminate")
+
+    async def send_signal(self, signum):
+        self.signals.append(signum)
+
+    async def wait(self):
+        self.process = None
+        return 0
+
+
+def test_a_dead_sandboxs_process_group_is_never_signalled(tmp_path, monkeypatch):
+    """Its number may belong to another process group by then."""
+    import asyncio
+    import signal
+    import tempfile
+
+    from course.sandbox import SandboxedKernelManager
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    for call in (lambda m: m._async_kill_kernel(), lambda m: m._async_send_kernel_sigterm(),
+                 lambda m: m._async_signal_kernel(signal.SIGINT)):
+        manager = SandboxedKernelManager()
+        manager.provisioner = provisioner = _ExitedSandbox()
+        asyncio.run(call(manager))
+        assert provisioner.signals == [] and not manager.has_kernel
