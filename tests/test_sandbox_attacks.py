@@ -233,7 +233,7 @@ def test_outputs_hold_only_what_the_grader_wrote(attacked):
         links = [str(p) for p in (root / step).rglob("*") if p.is_symlink()]
         assert not links, links
     for student, (_, status, _) in attacked["attacks"].items():
-        graded = status == "graded"
+        graded = status in ("graded", "flagged")  # a flagged score is computed, only withheld
         for step, name in (("autograded", f"{LESSON}.ipynb"), ("feedback", f"{LESSON}.html")):
             folder = root / step / student / LESSON
             files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
