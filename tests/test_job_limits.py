@@ -4,6 +4,7 @@ import time
 
 import pytest
 import tiny_course
+from conftest import copy_course
 
 from course import job
 from course.grade import NO_SANDBOX
@@ -13,8 +14,8 @@ from course.status import Status
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return tiny_course.make_tiny_course(tmp_path_factory.mktemp("limits"))
+def course(released_tiny_course, tmp_path_factory):
+    return copy_course(released_tiny_course, tmp_path_factory.mktemp("limits") / "course")
 
 
 def test_the_job_limit_comes_from_nbgrader_config():
