@@ -18,9 +18,10 @@ from tqdm import tqdm
 from course import gradebook
 from course.errors import CourseError
 from course.intake import find_submissions
-from course.job import STAGING, Result, grade_one, init_worker
+from course.job import STAGING, grade_one, init_worker
 from course.nbgrader_api import load_config
 from course.report import status_line, write_report
+from course.result import Result
 from course.sandbox import sandbox_refusal
 from course.status import Note, Status
 
@@ -70,10 +71,11 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
     return results
 
 
-def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one):
-    """Run `job` for every pair in a pool of `jobs` spawned workers. A job whose worker process
-    died (which ends the whole pool) is tried again alone, in a pool of its own; if it kills that
-    one too, it is FAILED and the others go on."""
+def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_worker):
+    """Run `job` for every pair in a pool of `jobs` spawned workers, each set up by
+    `setup(root, overrides)`. A job whose worker process died (which ends the whole pool) is
+    tried again alone, in a pool of its own; if it kills that one too, it is FAILED and the
+    others go on."""
     jobs = max(1, min(jobs or default_jobs(), len(pairs)))
     bar = tqdm(total=len(pairs), desc=f"grading ({jobs} jobs)", unit="submission",
                disable=not progress)
@@ -85,20 +87,20 @@ def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one):
         if progress:
             bar.write(status_line(result))
 
-    for pair, outcome in _pool(root, pairs, jobs, overrides, job):
+    for pair, outcome in _pool(root, pairs, jobs, overrides, job, setup):
         broken.append(pair) if isinstance(outcome, BrokenProcessPool) else done(outcome)
     for pair in broken:
-        for _, outcome in _pool(root, [pair], 1, overrides, job):
+        for _, outcome in _pool(root, [pair], 1, overrides, job, setup):
             done(_failed(pair, Note.WORKER_DIED.say()) if isinstance(outcome, BrokenProcessPool)
                  else outcome)
     bar.close()
     return sorted(results, key=lambda r: (r.student, r.lesson))
 
 
-def _pool(root, pairs, jobs, overrides, job):
+def _pool(root, pairs, jobs, overrides, job, setup):
     """(pair, Result or BrokenProcessPool) for each pair, as the jobs finish."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=init_worker,
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=setup,
                              initargs=(str(root), overrides)) as pool:
         futures = {pool.submit(job, str(root), *pair): pair for pair in pairs}
         for future in as_completed(futures):

@@ -6,6 +6,7 @@ signals, threads and processes. Nothing is run; each finding names the cell, the
 Only code the student wrote or changed is read: cells whose source is not a cell of the release.
 """
 import ast
+import functools
 from dataclasses import dataclass
 
 from course import cells
@@ -171,19 +172,29 @@ def check_code(code, modules, protected):
     return sorted(set(found))
 
 
+@functools.lru_cache(maxsize=16)
+def _release_names(code_cells):
+    """(protected, modules) of a release's code cells, given as ((source, is a locked cell that is
+    neither an answer nor a test), ...): the names its locked cells define ({name: the module it
+    is bound to, or None}) and the names bound to imported modules ({alias: module}). Cached:
+    every submission of a lesson is read against the same release. Callers must not change them."""
+    protected, modules = {}, {}
+    for source, locked_helper in code_cells:
+        cell_modules = _module_aliases(_parse(source))
+        modules.update(cell_modules)
+        if locked_helper:
+            for name in defined_and_read(source)[0]:
+                protected[name] = cell_modules.get(name)  # a module name, or None for a helper
+    return protected, modules
+
+
 def review(nb, released):
     """Findings in the cells of `nb` that the student wrote or changed (a source that is not a
     cell of the release), in notebook order."""
     release_sources = {c.source.strip() for c in released.cells}
-    protected, modules = {}, {}
-    for cell in released.cells:
-        if cell.cell_type != "code":
-            continue
-        cell_modules = _module_aliases(_parse(cell.source))
-        modules.update(cell_modules)
-        if cells.grade_id(cell) and not cells.is_answer(cell) and not cells.is_test(cell):
-            for name in defined_and_read(cell.source)[0]:
-                protected[name] = cell_modules.get(name)  # a module name, or None for a helper
+    protected, modules = _release_names(tuple(
+        (cell.source, bool(cells.grade_id(cell)) and not cells.is_answer(cell) and not cells.is_test(cell))
+        for cell in released.cells if cell.cell_type == "code"))
     findings = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:

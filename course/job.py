@@ -14,7 +14,6 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import nbformat
@@ -26,28 +25,11 @@ from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
 from course.nbgrader_plugins import ResilientExecute
 from course.paths import notebook
+from course.result import Result
 from course.sandbox import kill_kernels
 from course.status import Note, Status
 
 STAGING = ".grading"  # working space of `course grade`; autograde reads its submitted/ from here
-
-
-@dataclass
-class Result:
-    """What one job gives: status, score (points) and notes; seconds of wall time in all and
-    per phase ("autograde", "feedback")."""
-    student: str
-    lesson: str
-    status: Status
-    score: float = 0.0
-    max_score: float = 0.0
-    notes: list = field(default_factory=list)
-    seconds: float = 0.0
-    phases: dict = field(default_factory=dict)
-
-    @property
-    def reason(self):
-        return "; ".join(self.notes)
 
 
 _worker = {}

@@ -1,10 +1,13 @@
+import functools
 import os
 import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbgrader.api
 import pytest
+import tiny_course
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -75,21 +78,44 @@ def _grade_examples(root, lesson):
     return GradedLesson(root, lesson, results, wrong_packs, alternative_packs)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def alembic_head_asked_once():
+    """nbgrader asks `alembic heads` (a subprocess that imports all of nbgrader: seconds) for
+    every new gradebook, and the answer is the same for every one. The first new gradebook of
+    the session asks it; the others reuse that answer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nbgrader.api, "get_alembic_version",
+                      functools.cache(nbgrader.api.get_alembic_version))
+        yield
+
+
+def copy_course(course, target):
+    """A copy of the course directory `course` at `target` (new); returns `target`."""
+    return Path(shutil.copytree(course, target))
+
+
 @pytest.fixture(scope="session")
-def released_lesson_01(tmp_path_factory):
-    """A scratch course with lesson 01 released (nbgrader generate_assignment, no kernel), made
-    once per session: copy it (course_copy) before changing it."""
-    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released_01"), ["01_parameters"])
+def released_course(tmp_path_factory):
+    """A scratch course with lesson 01 released (nbgrader generate_assignment, no kernel) and no
+    submissions; its gradebook knows the lesson. Made once per session and shared: copy it
+    (course_copy, copy_course) before changing anything in it."""
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released") / "course",
+                       ["01_parameters"])
     release(root, ["01_parameters"], update_readme=False)
     return root
 
 
 @pytest.fixture
-def course_copy(released_lesson_01, tmp_path):
-    """A fresh copy of the released lesson-01 course, nobody graded yet."""
-    root = tmp_path / "course"
-    shutil.copytree(released_lesson_01, root)
-    return root
+def course_copy(released_course, tmp_path):
+    """A fresh copy of released_course, nobody submitted or graded yet."""
+    return copy_course(released_course, tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def released_tiny_course(tmp_path_factory):
+    """tests/tiny_course.py's course (one lesson that needs no TensorFlow) released, no
+    submissions; made once per session and shared: copy it (copy_course) before changing it."""
+    return tiny_course.make_tiny_course(tmp_path_factory.mktemp("tiny") / "course")
 
 
 @pytest.fixture(scope="session")
@@ -107,13 +133,3 @@ def graded_lesson(tmp_path_factory):
         return cache[lesson]
 
     return get
-
-
-@pytest.fixture(scope="session")
-def released_course(tmp_path_factory):
-    """A scratch course with lesson 01 released and no submissions (its gradebook knows the
-    lesson). Shared: copy it (shutil.copytree) before changing anything in it."""
-    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released") / "course",
-                       ["01_parameters"])
-    release(root, ["01_parameters"], update_readme=False)
-    return root

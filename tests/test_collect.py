@@ -2,7 +2,6 @@
 folder) into submitted/, every file taken, skipped or refused with its reason, nothing of a
 hostile export written outside the course. No kernels: fast."""
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,9 @@ pytestmark = pytest.mark.xdist_group("released_course")
 
 
 @pytest.fixture
-def course(tmp_path, released_course):
-    root = tmp_path / "course"
-    shutil.copytree(released_course, root)
-    lms.write_roster(root / "roster.csv")
-    return root
+def course(course_copy):
+    lms.write_roster(course_copy / "roster.csv")
+    return course_copy
 
 
 @pytest.fixture

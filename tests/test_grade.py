@@ -83,10 +83,15 @@ def test_an_exception_inside_a_job_is_that_jobs_failed_status(course, monkeypatc
     assert (result.score, result.max_score) == (0.0, 13.0)
 
 
-def test_a_job_that_kills_its_worker_fails_alone(course):
+def test_a_job_that_kills_its_worker_fails_alone(tmp_path):
+    """The pool around the jobs: "killer" ends its worker, and so the pool with "bo" still
+    queued, twice; "bo" is tried again and graded. The workers are not set up as graders
+    (setup=None), so that each of the three pools starts in a fraction of a second instead of
+    importing nbgrader; test_a_class_of_unreadable_files_still_gets_grades_csv_and_the_report
+    runs the real set-up and job through grade()."""
     pairs = [(student, LESSON) for student in ("ada", "killer", "bo")]
-    results = _run_jobs(course, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
-                        job=job_helpers.exit_for_killer)
+    results = _run_jobs(tmp_path, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+                        job=job_helpers.exit_for_killer, setup=None)
     assert [(r.student, r.status) for r in results] == [
         ("ada", Status.GRADED), ("bo", Status.GRADED), ("killer", Status.FAILED)]
     assert "worker" in results[-1].reason

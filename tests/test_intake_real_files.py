@@ -6,6 +6,7 @@ import json
 
 import nbformat
 import pytest
+from conftest import copy_course
 
 from course import cells, submissions
 from course.intake import decode, take_in
@@ -16,8 +17,9 @@ LESSON = "01_parameters"
 
 
 @pytest.fixture(scope="module")
-def course(released_lesson_01):
-    return released_lesson_01  # students are added under their own names: no copy needed
+def course(released_course, tmp_path_factory):
+    """One copy for the module: students are added under their own names."""
+    return copy_course(released_course, tmp_path_factory.mktemp("real_files") / "course")
 
 
 def _graded_ids(nb):

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 import tiny_course
+from conftest import copy_course
 from tiny_course import LESSON
 
 from course.intake import stage, submitted_timestamp, take_in
@@ -15,8 +16,8 @@ from course.untrusted import NotRegularFile, is_real_folder, read_regular
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tiny_course.make_tiny_course(tmp_path_factory.mktemp("refusals"))
+def course(released_tiny_course, tmp_path_factory):
+    root = copy_course(released_tiny_course, tmp_path_factory.mktemp("refusals") / "course")
     tiny_course.submit(root, "honest", tiny_course.answered(root))
     return root
 

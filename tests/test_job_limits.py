@@ -4,6 +4,7 @@ import time
 
 import pytest
 import tiny_course
+from conftest import copy_course
 
 from course import job
 from course.grade import NO_SANDBOX
@@ -13,8 +14,8 @@ from course.status import Status
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return tiny_course.make_tiny_course(tmp_path_factory.mktemp("limits"))
+def course(released_tiny_course, tmp_path_factory):
+    return copy_course(released_tiny_course, tmp_path_factory.mktemp("limits") / "course")
 
 
 def test_the_job_limit_comes_from_nbgrader_config():
@@ -27,7 +28,7 @@ def test_the_job_limit_comes_from_nbgrader_config():
 
 def test_a_job_past_its_time_limit_fails_alone_and_its_kernels_are_killed(course, monkeypatch):
     job.init_worker(str(course), NO_SANDBOX)
-    monkeypatch.setitem(job._worker, "seconds", 1)
+    monkeypatch.setitem(job._worker, "seconds", 0.25)
     killed = []
     monkeypatch.setattr(job, "kill_kernels", lambda: killed.append(True))
 
@@ -45,7 +46,7 @@ def test_a_job_past_its_time_limit_fails_alone_and_its_kernels_are_killed(course
 
 def test_a_time_limit_that_nbgrader_caught_is_still_the_jobs_failure(course, monkeypatch):
     job.init_worker(str(course), NO_SANDBOX)
-    monkeypatch.setitem(job._worker, "seconds", 1)
+    monkeypatch.setitem(job._worker, "seconds", 0.25)
     monkeypatch.setattr(job, "kill_kernels", lambda: None)
 
     def swallowing(root, student, lesson):  # as nbgrader's convert_notebooks does

@@ -4,7 +4,6 @@ gradebook is filled through nbgrader's API and the feedback pages are written by
 kernels, fast."""
 import csv
 import re
-import shutil
 import zipfile
 
 import lms_exports as lms
@@ -23,11 +22,9 @@ COLLECTED = ("s001", "s002", "s003")
 
 
 @pytest.fixture
-def course(tmp_path, released_course):
-    root = tmp_path / "course"
-    shutil.copytree(released_course, root)
-    lms.write_roster(root / "roster.csv")
-    return root
+def course(course_copy):
+    lms.write_roster(course_copy / "roster.csv")
+    return course_copy
 
 
 @pytest.fixture

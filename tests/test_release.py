@@ -13,7 +13,8 @@ LESSON = "01_parameters"
 
 
 @pytest.fixture
-def course_copy(tmp_path):
+def unreleased_course(tmp_path):
+    """A course with lesson 01's source and nothing released (conftest's course_copy is released)."""
     shutil.copy(REPOSITORY_ROOT / "nbgrader_config.py", tmp_path)
     shutil.copytree(REPOSITORY_ROOT / "source" / LESSON, tmp_path / "source" / LESSON)
     return tmp_path
@@ -47,20 +48,20 @@ def test_the_committed_sources_have_no_metadata_problem():
         nb.cells[5], "source", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"),
      "'BEGIN SOLUTION' in a cell that nbgrader does not manage"),
 ], ids=["duplicate-grade-id", "no-points", "no-grade-id", "unbalanced-hidden", "stray-solution"])
-def test_metadata_problem_stops_the_release_and_names_the_cell(course_copy, change, said):
-    path = _edit(course_copy, change)
+def test_metadata_problem_stops_the_release_and_names_the_cell(unreleased_course, change, said):
+    path = _edit(unreleased_course, change)
     with pytest.raises(CourseError) as failure:
-        release(course_copy, [LESSON], update_readme=False)
+        release(unreleased_course, [LESSON], update_readme=False)
     assert said in str(failure.value) and str(path) in str(failure.value)
-    assert not (course_copy / "release" / LESSON).exists(), "nothing is released"
+    assert not (unreleased_course / "release" / LESSON).exists(), "nothing is released"
 
 
-def test_cli_reports_a_metadata_problem_with_exit_code_2(course_copy, capsys):
-    _edit(course_copy, lambda nb: _graded(nb)[0].metadata.nbgrader.pop("points"))
-    assert main(["release", "--root", str(course_copy)]) == 2
+def test_cli_reports_a_metadata_problem_with_exit_code_2(unreleased_course, capsys):
+    _edit(unreleased_course, lambda nb: _graded(nb)[0].metadata.nbgrader.pop("points"))
+    assert main(["release", "--root", str(unreleased_course)]) == 2
     assert "a test cell needs points > 0" in capsys.readouterr().err
 
 
-def test_cli_rejects_an_unknown_lesson(course_copy, capsys):
-    assert main(["release", "--root", str(course_copy), "99_nothing"]) == 2
+def test_cli_rejects_an_unknown_lesson(unreleased_course, capsys):
+    assert main(["release", "--root", str(unreleased_course), "99_nothing"]) == 2
     assert "unknown lesson(s) 99_nothing" in capsys.readouterr().err

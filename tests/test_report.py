@@ -12,8 +12,8 @@ import tiny_lesson
 from tiny_lesson import LESSON
 
 from course.gradebook import gradebook
-from course.job import Result
 from course.report import exercise_table, score_table, status_line, status_table, write_report
+from course.result import Result
 from course.status import Status
 
 OTHER = "02_tiny"

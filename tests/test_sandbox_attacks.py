@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import tiny_course
-from conftest import needs_bubblewrap
+from conftest import copy_course, needs_bubblewrap
 from tiny_course import FULL, HIDDEN_MARKER, LESSON, SOLUTIONS
 
 from course.grade import grade
@@ -168,8 +168,8 @@ def _sandbox_processes(marker):
 
 
 @pytest.fixture(scope="module")
-def attacked(tmp_path_factory):
-    root = tiny_course.make_tiny_course(tmp_path_factory.mktemp("attacks"))
+def attacked(released_tiny_course, tmp_path_factory):
+    root = copy_course(released_tiny_course, tmp_path_factory.mktemp("attacks") / "course")
     kernels_tmp = tmp_path_factory.mktemp("kernels")  # socket directories: TMPDIR of the workers
     attacks = _attacks(root)
     for student, (replace, _, _) in attacks.items():
