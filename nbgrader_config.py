@@ -7,8 +7,11 @@ this config, with an intake, parallel workers and a report around them.
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
+from course.lms_collector import LmsCollect
 from course.nbgrader_plugins import ColabBadge, HideHiddenTests, InlineChecks, ResilientExecute
+from course.safe_extract import SafeExtractor
 from course.sandbox import SandboxedKernelManager
+from course.spreadsheet import SafeCsvExportPlugin
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -38,33 +41,96 @@ c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 
 # ---- autograde (`course grade`, and plain `nbgrader autograde`) ---------------------------
 # nbgrader's own pipeline, with its Execute replaced by ResilientExecute: a cell that kills
-# the kernel is retried after a restart, and output beyond max_output_chars is dropped.
+# the kernel, or runs past the timeout and will not stop, costs that cell (the kernel is
+# restarted and the clean cells before it are replayed), and output is limited as it arrives.
 c.Autograde.autograde_preprocessors = [
     ResilientExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
+# Output kept, in characters, of every kind (prints, displays and their updates, results,
+# tracebacks); the rest is dropped and the cell says so. Errors are always kept, cut short.
 c.ResilientExecute.max_output_chars = 200_000  # per cell
-c.ResilientExecute.max_kernel_deaths = 4  # then the remaining cells are skipped
+c.ResilientExecute.max_notebook_output_chars = 2_000_000  # per notebook
+c.ResilientExecute.max_kernel_deaths = 4  # restarts; then the remaining cells are skipped
 
 # The slowest cell of any lesson trains for well under 10 s; importing TensorFlow on a
 # loaded 2-core machine can take 20 s. A cell still running after this is stopped.
 c.Execute.timeout = 90
 c.Execute.startup_timeout = 120
+# After a cell's reply, its last outputs may come late on a loaded machine; nbgrader raises
+# when they take longer than this (nbclient's 4 s failed whole submissions at load 12 on 2 cores).
+c.Execute.iopub_timeout = 60
+# Wall-clock time for one notebook, kernel restarts included (a lesson's solution runs in
+# 15-25 s); the cells after it are not run. `course grade` stops a whole autograde (feedback
+# included) that runs past this + startup_timeout + 120 s, and marks it failed.
+c.ResilientExecute.max_seconds = 900
 
 # Every student kernel runs in the bubblewrap sandbox (course/sandbox.py): a read-only system,
-# its own working copy, a private /tmp, no network, an unprivileged uid, and these limits.
+# an empty working directory and /tmp of its own (memory-backed, never copied back), no
+# network, an unprivileged uid, and these limits.
 # `course grade --no-sandbox` replaces the manager with jupyter_client's AsyncKernelManager.
 c.Execute.kernel_manager_class = SandboxedKernelManager
 c.SandboxedKernelManager.memory_bytes = 6 * 2**30  # address space of the kernel
 c.SandboxedKernelManager.cpu_seconds = 600  # CPU time, all threads together
 c.SandboxedKernelManager.processes = 512  # processes and threads of the kernel's uid
+c.SandboxedKernelManager.workdir_bytes = 256 * 2**20  # the kernel's working directory (tmpfs)
+c.SandboxedKernelManager.tmp_bytes = 256 * 2**20  # the kernel's /tmp (tmpfs)
+# A message part larger than this is dropped before the grader decodes it (one 300 MB print
+# would otherwise take seconds and gigabytes to read, only to be cut to max_output_chars).
+c.SandboxedKernelManager.max_message_bytes = 64 * 2**20
 # One OpenMP/TensorFlow thread per kernel: the parallel jobs fill the cores (on 2 cores this
 # graded 24 submissions in 186 s against 191 s with TensorFlow's own thread count).
 c.SandboxedKernelManager.threads = 1
 
+# Without this, a widget cell now and then waited the whole timeout for a reply that had
+# arrived: the Output widget's comm_msg, sent on the same socket, took its wake-up (issue 14;
+# course/kernel_client.py explains it). course/execute.py uses the same client.
+c.AsyncKernelManager.client_class = "course.kernel_client.CourseKernelClient"
+
 # A student who deletes a graded test cell gets it back (and is graded by it).
 c.OverwriteCells.add_missing_cells = True
+
+# `nbgrader export` (and `course grade`'s grades.csv): quoted, spreadsheet-safe cells.
+c.ExportApp.plugin_class = SafeCsvExportPlugin
 
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+
+# ---- The LMS round trip: `course collect`, `course export feedback`, `course export grades` ----
+# `course collect LESSON EXPORT` (course/collect.py) runs nbgrader's zip_collect on an LMS's
+# "download all submissions" zip or folder: EXPORT is copied to downloaded/LESSON/archive/,
+# unpacked into downloaded/LESSON/extracted/ and each student's notebook copied to
+# submitted/STUDENT/LESSON/LESSON.ipynb. Plain `nbgrader zip_collect LESSON` uses the same plugins.
+# nbgrader's own extractor writes links as files, drops `..` members silently and unpacks
+# nested archives without limit; this one refuses links, special files, absolute paths and `..`,
+# and says why (limits: c.SafeExtractor.max_member_bytes, max_total_bytes, max_members, max_depth).
+c.ZipCollectApp.extractor_plugin = SafeExtractor
+# Names each file to a student, takes each student's latest upload, reports every other file.
+c.ZipCollectApp.collector_plugin = LmsCollect
+c.ZipCollectApp.strict = True  # only notebooks named like the lesson (renamed copies count)
+# The export's file-name layout: "canvas", "moodle" or "blackboard"; or "custom" with your own
+# nbgrader named_regexp (groups: file_id; student_id, lms_id or lms_name; optional timestamp,
+# attempt), matched against each extracted file's absolute path, for example
+#   c.LmsCollect.pattern = "custom"
+#   c.LmsCollect.named_regexp = r".*/(?P<student_id>[a-z0-9]+)__(?P<file_id>[^/]+)$"
+c.LmsCollect.pattern = "canvas"
+# student_id,lms_id,lms_name: which LMS account is which student (`course collect --roster`
+# overrides it; "" takes the LMS's id as the student id). It holds names: keep it out of git.
+c.LmsCollect.roster = "roster.csv"
+
+# `course export feedback LESSON` (course/lms_export.py): "students" makes one zip per student
+# (exports/LESSON/feedback/STUDENT.zip, only that student's feedback pages); "lms" one zip for
+# the LMS's "upload feedback files" import (Canvas: re-upload submissions; Moodle: upload
+# multiple feedback files in a zip), each page named like the file the student uploaded.
+c.LmsExport.feedback_layout = "students"
+# `course export grades LESSON`: a CSV for the LMS gradebook's import, next to grades.csv.
+# Columns in order: {header: what fills it}, what being student_id, lms_id, lms_name (from the
+# roster), score, max_score or "" (an empty column); "{lesson}" in a header is the lesson id.
+# Canvas wants its own gradebook export's first columns and finds the assignment by the score
+# column's title (or "title (assignment id)"); Moodle and Blackboard map columns on import.
+c.LmsExport.grades_file = "grades_{lesson}_lms.csv"
+c.LmsExport.grade_columns = {
+    "Student": "lms_name", "ID": "lms_id", "SIS User ID": "", "SIS Login ID": "",
+    "Section": "", "{lesson}": "score",
+}

@@ -6,6 +6,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from course.kernel_client import kernel_client_config
+
 
 def _seconds(cell):
     timing = cell.metadata.get("execution", {})
@@ -21,7 +23,8 @@ def execute(path, timeout=120, allow_errors=False):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            config=kernel_client_config())
     start = time.perf_counter()
     client.execute()
     wall = time.perf_counter() - start

@@ -3,17 +3,19 @@ import shutil
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.plugins.export import CsvExportPlugin
 
 from course.errors import CourseError
-from course.nbgrader_api import course_directory
+from course.nbgrader_api import course_directory, tools_on_path
 from course.paths import step_folder
+from course.spreadsheet import SafeCsvExportPlugin
 
 GRADES_CSV = "grades.csv"
 
 
 def gradebook(root, coursedir=None):
-    """nbgrader's Gradebook of the course, as a context manager."""
+    """nbgrader's Gradebook of the course, as a context manager (where there is no database yet,
+    nbgrader creates it and runs `alembic`)."""
+    tools_on_path()
     coursedir = coursedir or course_directory(root)
     return Gradebook(coursedir.db_url, coursedir.course_id)
 
@@ -78,8 +80,46 @@ def cell_scores(root, lesson, student):
 
 
 def export_csv(root):
-    """nbgrader's grades.csv of the whole gradebook, in the course directory; returns its path."""
+    """grades.csv of the whole gradebook (nbgrader's columns, spreadsheet-safe cells), in the
+    course directory; returns its path."""
     path = Path(root) / GRADES_CSV
     with gradebook(root) as gb:
-        CsvExportPlugin(to=str(path)).export(gb)
+        SafeCsvExportPlugin(to=str(path)).export(gb)
     return path
+
+
+def set_flagged(root, student, lesson, flagged=True):
+    """Mark the autograded submission's notebook as flagged for review (nbgrader's own flag,
+    the one formgrader shows) or clear the mark."""
+    with gradebook(root) as gb:
+        notebook = gb.find_submission_notebook(lesson, lesson, student)
+        notebook.flagged = flagged
+        gb.db.commit()
+
+
+def is_withheld(gb, lesson, student):
+    """Whether the submission's score is withheld: one of its notebooks is flagged for review."""
+    try:
+        return any(notebook.flagged for notebook in gb.find_submission(lesson, student).notebooks)
+    except MissingEntry:
+        return False
+
+
+def review(root, student, lesson, accept):
+    """The instructor's decision on a flagged submission: accepted, its autograded score stands;
+    rejected, every graded cell gets a manual score of 0. Either way the flag is cleared and the
+    score is exported again. Returns the submission's score; CourseError if it is not flagged."""
+    with gradebook(root) as gb:
+        try:
+            submission = gb.find_submission(lesson, student)
+        except MissingEntry:
+            raise CourseError(f"{student} has no graded submission of {lesson}") from None
+        if not any(notebook.flagged for notebook in submission.notebooks):
+            raise CourseError(f"{student}'s {lesson} is not flagged for review")
+        for notebook in submission.notebooks:
+            if not accept:
+                for grade in notebook.grades:
+                    grade.manual_score = 0.0
+            notebook.flagged = False
+        gb.db.commit()
+        return gb.find_submission(lesson, student).score

@@ -2,24 +2,33 @@
 
 `find_submissions` lists the (student, lesson) pairs in submitted/; `take_in` finds and reads one
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
-nbgrader grades. submitted/ is only read, never changed.
+nbgrader grades. submitted/ is only read, never changed, and only its regular files are taken in
+(course.untrusted): a submission that is a symlink or a special file is refused.
 """
 import codecs
 import copy
 import json
+import os
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
+from nbgrader.utils import parse_utc
 
-from course import cells
+from course import cells, integrity
 from course.cell_names import defined_and_read
 from course.nbgrader_api import make_api
 from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
 from course.status import Note, Status
+from course.untrusted import NotRegularFile, is_real_folder, is_regular_file, lexists, read_regular
 
 IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
+# nbgrader finds a student's files with glob patterns built from the student id, and globs the
+# paths it found once more: no escaping survives that, so such ids are not passed to it.
+GLOB_CHARACTERS = set("*?[]")
 
 
 @dataclass
@@ -44,9 +53,9 @@ def find_submissions(root, students=None, lessons=None):
 
 def _find_notebook(folder, lesson, notes):
     expected = folder / f"{lesson}.ipynb"
-    if expected.is_file():
+    if is_regular_file(expected):
         return expected
-    others = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    others = sorted(p for p in folder.glob("*.ipynb") if is_regular_file(p))
     if len(others) == 1:
         notes.append(Note.RENAMED.say(others[0].name))
         return others[0]
@@ -55,6 +64,7 @@ def _find_notebook(folder, lesson, notes):
     return None
 
 
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5's rule for a cell id
 ENCODINGS = ("utf-8-sig", "utf-32", "utf-16", "cp949")  # cp949: Korean Windows' ANSI code page
 
 
@@ -82,11 +92,16 @@ def normalise(nb, released):
     fresh = nbformat.v4.new_notebook(metadata=copy.deepcopy(released.metadata))
     makers = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
               "raw": nbformat.v4.new_raw_cell}
+    ids = set()
     for cell in nb.cells:
         source = cell.get("source", "")
         made = makers.get(cell.get("cell_type"), nbformat.v4.new_raw_cell)(
             source="".join(source) if isinstance(source, list) else str(source),
             metadata=copy.deepcopy(dict(cell.get("metadata", {}))))
+        given = cell.get("id")
+        if isinstance(given, str) and CELL_ID.fullmatch(given) and given not in ids:
+            made.id = given  # the student's own id where it is valid and unique
+        ids.add(made.id)
         if cell.get("attachments") and made.cell_type != "code":
             made.attachments = copy.deepcopy(cell.attachments)
         fresh.cells.append(made)
@@ -94,8 +109,30 @@ def normalise(nb, released):
     return fresh
 
 
+def refusal(base, folder, lesson):
+    """Why a submission folder cannot be taken in, or None: the folder (or a folder above it,
+    up to `base`, submitted/) is a symlink or not a folder, or the notebook to grade is a
+    symlink or a special file (a named pipe, a device)."""
+    if not lexists(folder):
+        return None
+    if not is_real_folder(folder, base):
+        return Note.NOT_REGULAR.say(f"{os.path.relpath(folder, base)}/")
+    expected = folder / f"{lesson}.ipynb"
+    if lexists(expected):
+        return None if is_regular_file(expected) else Note.NOT_REGULAR.say(expected.name)
+    candidates = sorted(folder.glob("*.ipynb"))
+    if candidates and not any(is_regular_file(p) for p in candidates):
+        return Note.NOT_REGULAR.say(", ".join(p.name for p in candidates[:5]))
+    return None
+
+
 def _read(path, intake):
-    raw = path.read_bytes()
+    try:
+        raw = read_regular(path)
+    except NotRegularFile:  # swapped for a link or a pipe since it was found
+        intake.status = Status.CORRUPT
+        intake.notes.append(Note.NOT_REGULAR.say(path.name))
+        return None
     if not raw.strip():
         intake.status = Status.EMPTY
         intake.notes.append(Note.EMPTY_FILE.say())
@@ -204,8 +241,15 @@ def _answer_names(root, lesson):
 
 def take_in(root, coursedir, student, lesson):
     """Find, read and check one submission. Never raises for what the student handed in."""
-    folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
     intake = Intake(status=Status.GRADED)
+    if set(student) & GLOB_CHARACTERS:
+        intake.status = Status.FAILED
+        intake.notes.append(Note.GLOB_IN_NAME.say(student))
+        return intake
+    folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
+    refused = refusal(Path(coursedir.root) / coursedir.submitted_directory, folder, lesson)
+    if refused:
+        return Intake(status=Status.CORRUPT, notes=[refused])
     path = _find_notebook(folder, lesson, intake.notes) if folder.is_dir() else None
     if path is None:
         intake.status = Status.MISSING
@@ -230,6 +274,11 @@ def take_in(root, coursedir, student, lesson):
     if unmatched and lost_all:
         intake.status = Status.MANUAL
         intake.notes.append(Note.ANSWER_NOT_FOUND.say(", ".join(unmatched)))
+    findings = integrity.review(nb, released)
+    if findings:
+        intake.status = Status.FLAGGED
+        intake.notes.insert(0, Note.FLAGGED_CODE.say("; ".join(map(str, findings[:8]))
+                                                     + (" ..." if len(findings) > 8 else "")))
     intake.notebook = nb
     return intake
 
@@ -241,7 +290,18 @@ def stage(coursedir, staging, student, lesson, nb):
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     nbformat.write(nb, staged / f"{lesson}.ipynb")
-    timestamp = step_folder(coursedir, coursedir.submitted_directory, student, lesson) / "timestamp.txt"
-    if timestamp.is_file():
-        shutil.copy(timestamp, staged / "timestamp.txt")
+    timestamp = submitted_timestamp(step_folder(coursedir, coursedir.submitted_directory, student, lesson))
+    if timestamp:
+        (staged / "timestamp.txt").write_text(timestamp, encoding="utf-8")
     return staged
+
+
+def submitted_timestamp(folder):
+    """The submission's timestamp.txt as nbgrader reads it, if it is a regular file holding a
+    date nbgrader can parse; else None (nbgrader then grades without a timestamp)."""
+    try:
+        text = read_regular(folder / "timestamp.txt", limit=200).decode("utf-8").strip()
+        parse_utc(text)
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError):
+        return None
+    return text or None

@@ -4,20 +4,29 @@ The job takes the submission in (course.intake) to a staging copy, drops any ear
 that pair from the gradebook, then runs nbgrader's autograde and generate_feedback on the copy,
 configured by nbgrader_config.py. Whatever happens, the gradebook ends with this run's result or
 no score at all, submitted/ is never written, and the job returns a Result: an exception inside
-it becomes the status FAILED with the exception as its note.
+it becomes the status FAILED with the exception as its note, and so does a job that runs past
+its wall-clock limit (its kernels are killed).
 """
+import asyncio
 import os
 import shutil
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import nbformat
+from jupyter_core.utils import ensure_event_loop
 
 from course import gradebook
 from course.diagnose import cell_problems, nbgrader_reason
 from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
+from course.nbgrader_plugins import ResilientExecute
 from course.paths import notebook
+from course.sandbox import kill_kernels
 from course.status import Note, Status
 
 STAGING = ".grading"  # working space of `course grade`; autograde reads its submitted/ from here
@@ -42,6 +51,42 @@ class Result:
 
 
 _worker = {}
+JOB_MARGIN_SECONDS = 120  # for nbgrader's own steps and the feedback, past the notebook's time
+
+
+class JobTimeLimit(Exception):
+    """A job ran past its wall-clock limit."""
+
+
+def job_seconds(config):
+    """The wall-clock limit of one job: the notebook's time (ResilientExecute.max_seconds), a
+    kernel start (Execute.startup_timeout) and JOB_MARGIN_SECONDS."""
+    execute = ResilientExecute(config=config)
+    return execute.max_seconds + execute.startup_timeout + JOB_MARGIN_SECONDS
+
+
+@contextmanager
+def time_limit(seconds):
+    """Raise JobTimeLimit in this (main) thread after `seconds` of wall-clock time. Yields a
+    namespace whose `expired` says afterwards whether that happened (nbgrader catches every
+    exception of an autograde and reports a failure instead). Does nothing in another thread,
+    where no signal can be received."""
+    state = SimpleNamespace(expired=False)
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def expire(signum, frame):
+        state.expired = True
+        raise JobTimeLimit(f"{seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield state
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def init_worker(root, overrides=None):
@@ -50,6 +95,7 @@ def init_worker(root, overrides=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     config = load_config(root, overrides)
     _worker["coursedir"] = course_directory(root, config)  # reads submitted/ as configured
+    _worker["seconds"] = job_seconds(config)
     staged = load_config(root, overrides)
     staged.CourseDirectory.submitted_directory = f"{STAGING}/submitted"
     _worker["api"] = make_api(root, staged)
@@ -59,14 +105,28 @@ def grade_one(root, student, lesson):
     """Grade one submission in this (initialised) worker; never raises."""
     start = time.perf_counter()
     try:
-        result = _grade(root, student, lesson)
+        with time_limit(_worker["seconds"]) as limit:
+            result = _grade(root, student, lesson)
+        if limit.expired:  # raised inside nbgrader, which made it a failed autograde
+            raise JobTimeLimit(f"{_worker['seconds']:g} s")
     except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
+        if isinstance(error, JobTimeLimit):
+            _abandon_kernels()
+            note = Note.TIME_LIMIT.say(str(error))
+        else:
+            note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
         gradebook.forget(root, _worker["coursedir"], student, lesson)
-        result = Result(student, lesson, Status.FAILED,
-                        notes=[Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])])
+        result = Result(student, lesson, Status.FAILED, notes=[note])
         result.score, result.max_score = 0.0, _max_score(root, lesson)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _abandon_kernels():
+    """After a job was stopped in the middle: kill its kernels, cancel what nbclient left waiting."""
+    kill_kernels()
+    for task in asyncio.all_tasks(ensure_event_loop()):  # the loop nbclient's calls run in
+        task.cancel()
 
 
 def _max_score(root, lesson):
@@ -108,4 +168,6 @@ def _autograde(api, coursedir, result):
         result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
     graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
     result.notes += cell_problems(graded)
+    if result.status is Status.FLAGGED:
+        gradebook.set_flagged(coursedir.root, student, lesson)
 

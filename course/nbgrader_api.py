@@ -23,7 +23,7 @@ def course_directory(root, config=None):
     return CourseDirectory(config=config or load_config(root))
 
 
-def _tools_on_path():
+def tools_on_path():
     """nbgrader runs `alembic` (and kernels run `python`) from PATH: use this environment's,
     also when `course` is called as .venv/bin/course without activating the environment."""
     bin_dir = str(Path(sys.executable).parent)
@@ -33,7 +33,7 @@ def _tools_on_path():
 
 def make_api(root, config=None):
     """nbgrader's Python API (the calls behind `nbgrader autograde`, ...) on the course."""
-    _tools_on_path()
+    tools_on_path()
     api = NbGraderAPI(config=config or load_config(root))
     api.log.setLevel(logging.WARNING)
     return api

@@ -5,27 +5,33 @@
 - ColabBadge (generate_assignment): an "Open in Colab" badge under the title.
 - HideHiddenTests (generate_feedback): hidden tests and the tracebacks of test cells
   stay out of the feedback students receive.
-- ResilientExecute (autograde, in place of nbgrader's Execute): one cell that kills the kernel or
-  floods the output does not end or sink the whole run.
+- ResilientExecute (autograde, in place of nbgrader's Execute): one cell that kills the kernel,
+  hangs or floods the output costs that cell, not the whole run; output and time are limited.
 """
 import copy
+import math
 import re
+import time
 from pathlib import Path
 
 from jupyter_core.utils import ensure_async, run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 from course import cells
 from course.status import (
+    CELL_WOULD_NOT_STOP,
+    HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
     KERNEL_DIED_IN_CELL,
     KERNEL_RESTARTED,
+    NOTEBOOK_TIME_LIMIT,
     OUTPUT_TRUNCATED,
     SKIPPED_AFTER_DEATHS,
+    UNREADABLE_MESSAGE,
 )
 
 CHECKS_IMPORT = "from course.checks import *"
@@ -72,90 +78,259 @@ class ColabBadge(NbGraderPreprocessor):
         if first is None:
             raise ValueError(f"{notebook_id}: a lesson starts with a markdown title cell")
         lines = [line for line in first.source.splitlines() if BADGE_IMAGE not in line]
-        first.source = "\n".join(lines[:1] + ["", badge] + lines[1:])
+        body = lines[1:]
+        while body and not body[0].strip():  # the blank lines after the title (and an old badge)
+            body.pop(0)
+        first.source = "\n".join(lines[:1] + ["", badge] + ([""] + body if body else []))
         return nb, resources
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback keeps each test cell's visible part and its error message, nothing else."""
+    """Feedback shows each test cell's visible part and its error message ("Name: message"),
+    nothing else of it; and no line of a hidden test anywhere, whatever a cell printed."""
 
     begin_test_delimeter = ClearHiddenTests.begin_test_delimeter
     end_test_delimeter = ClearHiddenTests.end_test_delimeter
+    min_line_length = Integer(8, help="hidden-test lines shorter than this (such as `)` or `else:`) "
+                                      "are not looked for in outputs").tag(config=True)
 
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or not cells.is_test(cell):
-            return cell, resources
+    def preprocess(self, nb, resources):
         hidden = re.compile(
             rf"^[^\n]*{re.escape(self.begin_test_delimeter)}.*?{re.escape(self.end_test_delimeter)}[^\n]*$",
             re.S | re.M,
         )
-        cell.source = hidden.sub(HIDDEN_TESTS_PLACEHOLDER, cell.source)
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                output.traceback = [f"{output.ename}: {output.evalue}"]
-        return cell, resources
+        self._hidden_lines = {line.strip() for cell in nb.cells if cell.cell_type == "code"
+                              and cells.is_test(cell) for region in hidden.findall(cell.source)
+                              for line in region.splitlines() if len(line.strip()) >= self.min_line_length}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if cells.is_test(cell):
+                cell.source = hidden.sub(HIDDEN_TESTS_PLACEHOLDER, cell.source)
+                cell.outputs = [output for output in cell.get("outputs", []) if output.output_type == "error"]
+                for output in cell.outputs:
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+            for output in cell.get("outputs", []):
+                self._scrub(output)
+        return nb, resources
+
+    def _clean(self, text):
+        lines = text.splitlines(keepends=True)
+        return "".join(HIDDEN_LINE_REMOVED + "\n" if any(h in line for h in self._hidden_lines) else line
+                       for line in lines)
+
+    def _scrub(self, output):
+        if "text" in output:
+            output.text = self._clean(output.text)
+        if "evalue" in output:
+            output.evalue = self._clean(str(output.evalue))
+            output.traceback = [self._clean(line) for line in output.get("traceback", [])]
+        for mime, value in output.get("data", {}).items():
+            if isinstance(value, str):
+                output.data[mime] = self._clean(value)
+
+
+OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+
+
+def output_size(content):
+    """Characters in a message's content: every string (keys included) counted, nested lists and
+    dicts walked without recursion; any other value counts 8."""
+    size, stack = 0, [content]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str | bytes):
+            size += len(value)
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        else:
+            size += 8
+    return size
 
 
 class ResilientExecute(Execute):
     """nbgrader's Execute, made robust against one bad cell:
 
     - when the kernel dies in a cell (os._exit, a segfault, the memory or process limit), it is
-      restarted, the cells that ran cleanly before are run again to rebuild the state (their
-      first outputs are kept), and the cell is tried once more: a cell that died of an earlier
-      cell's damage then succeeds; one that kills the kernel itself gets a KernelDied error;
-      the rest of the notebook runs as usual;
-    - output beyond `max_output_chars` per cell is dropped while it arrives, so a flood cannot
-      exhaust the grader's memory.
+      restarted, the cells that ran cleanly before are run again to rebuild the state (the
+      outputs of their first run stay), and the cell is tried once more: a cell that died of an
+      earlier cell's damage then succeeds; one that kills the kernel itself gets a KernelDied
+      error;
+    - a cell that runs past the timeout and does not stop when interrupted (it ignores SIGINT),
+      or whose messages the grader cannot read, gets an error and the kernel is restarted the
+      same way; the cell is not tried again;
+    - the whole notebook, restarts and replays included, gets `max_seconds` of wall-clock time;
+      the cells after that are not run (each gets a CellTimeoutError);
+    - every kind of output (streams, displays and their updates, results, errors) counts against
+      `max_output_chars` per cell and `max_notebook_output_chars` per notebook; what goes beyond
+      is dropped while it arrives, except errors, which are kept, cut short (they decide a test
+      cell's points); an error stays even if the cell clears its output afterwards;
+    - widget (comm) messages are ignored: nothing in them is graded, and their state would go
+      into the notebook's metadata.
     """
 
-    max_output_chars = Integer(200_000, help="output kept per cell").tag(config=True)
-    max_kernel_deaths = Integer(4, help="kernel deaths before the rest is skipped").tag(config=True)
+    max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
+    max_notebook_output_chars = Integer(2_000_000, help="output kept in the whole notebook "
+                                                        "(characters)").tag(config=True)
+    max_kernel_deaths = Integer(4, help="kernel restarts before the rest is skipped").tag(config=True)
+    max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
 
-    def preprocess(self, nb, resources=None, km=None):
-        self._clean, self._deaths, self._output_chars = [], 0, {}
-        return super().preprocess(nb, resources, km)
+    def reset_execution_trackers(self):
+        """Start a notebook: no restarts, no output, `max_seconds` from now."""
+        super().reset_execution_trackers()
+        self._clean, self._deaths, self._replaying = [], 0, False
+        self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
+        self._deadline = time.monotonic() + self.max_seconds
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         for attempt in range(2):
-            if self._deaths >= self.max_kernel_deaths:
-                cell.outputs = [self._error(SKIPPED_AFTER_DEATHS.format(deaths=self._deaths))]
+            skipped = self._skip_reason()
+            if skipped:
+                cell.outputs = [skipped]
                 return cell, resources
+            self._errors.pop(index, None)  # a retried cell is judged by its last run
+            self._total -= self._charged.pop(index, 0)  # and its outputs replace the dead run's
+            self._truncated.discard(index)
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
             except DeadKernelError:
-                self._deaths += 1
-                run_sync(self._restart_and_replay)()
+                self._recover()
                 continue
+            except CellTimeoutError:
+                cell.outputs.append(_error("CellTimeoutError", CELL_WOULD_NOT_STOP))
+                self._recover()
+                return self._finish(cell, index), resources
+            except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
+                cell.outputs.append(_error(KERNEL_DIED, UNREADABLE_MESSAGE.format(
+                    error=type(error).__name__)))
+                self._recover()
+                return self._finish(cell, index), resources
             if attempt:
                 cell.outputs.insert(0, NotebookNode(output_type="stream", name="stderr",
                                                     text=KERNEL_RESTARTED + "\n"))
+            cell = self._finish(cell, index)
             if not any(output.output_type == "error" for output in cell.outputs):
                 self._clean.append(index)
             return cell, resources
-        cell.outputs.append(self._error(KERNEL_DIED_IN_CELL))
-        return cell, resources
+        cell.outputs.append(_error(KERNEL_DIED, KERNEL_DIED_IN_CELL))
+        return self._finish(cell, index), resources
 
-    @staticmethod
-    def _error(message):
-        return NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=message,
-                            traceback=[f"{KERNEL_DIED}: {message}"])
+    def _finish(self, cell, index):
+        """Put back errors the cell cleared, and the note that output was dropped."""
+        errors = self._errors.pop(index, [])
+        if errors and not any(output.output_type == "error" for output in cell.outputs):
+            cell.outputs += errors
+        if index in self._truncated and not any(
+                output.output_type == "stream" and OUTPUT_TRUNCATED in str(output.get("text", ""))
+                for output in cell.outputs):
+            cell.outputs.append(NotebookNode(output_type="stream", name="stderr", text=OUTPUT_TRUNCATED))
+        return cell
+
+    def _skip_reason(self):
+        if self._deaths >= self.max_kernel_deaths:
+            return _error(KERNEL_DIED, SKIPPED_AFTER_DEATHS.format(deaths=self._deaths))
+        if time.monotonic() >= self._deadline:
+            return _error("CellTimeoutError", NOTEBOOK_TIME_LIMIT.format(seconds=self.max_seconds))
+        return None
+
+    def _seconds_left(self):
+        return max(1, math.ceil(self._deadline - time.monotonic()))
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        return self._seconds_left() if timeout is None else min(timeout, self._seconds_left())
+
+    def _recover(self):
+        """Restart the kernel and replay the clean cells; a replay that fails (the kernel dies
+        or hangs again) costs another restart. Out of restarts or of time, the kernel is only
+        stopped: the cells after this one are skipped."""
+        while self._deaths < self.max_kernel_deaths and time.monotonic() < self._deadline:
+            self._deaths += 1
+            try:
+                run_sync(self._restart_and_replay)()
+                return
+            except Exception:  # noqa: BLE001 (the replay failed: restart again)
+                continue
+        run_sync(self._stop_kernel)()
+
+    async def _stop_kernel(self):
+        if await ensure_async(self.km.is_alive()):
+            await ensure_async(self.km.shutdown_kernel(now=True, restart=True))
 
     async def _restart_and_replay(self):
         await ensure_async(self.km.restart_kernel(now=True))
-        await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-        for index in self._clean:
-            await self.async_execute_cell(copy.deepcopy(self.nb.cells[index]), index,
-                                          store_history=False)
+        # A new client: the old one's sockets may have dropped their connection (a message over
+        # the sandbox's max_message_bytes does that) and would never hear from the kernel again.
+        await ensure_async(self.kc.stop_channels())
+        self.kc = self.km.client()
+        await ensure_async(self.kc.start_channels())
+        await ensure_async(self.kc.wait_for_ready(timeout=min(self.startup_timeout, self._seconds_left())))
+        self.kc.allow_stdin = False
+        self._replaying = True
+        try:
+            for index in self._clean:
+                graded = self.nb.cells[index]
+                try:
+                    await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
+                finally:
+                    self.nb.cells[index] = graded  # nbclient stores the copy it ran
+        finally:
+            self._replaying = False
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
-        used = self._output_chars.get(cell_index, 0)
-        self._output_chars[cell_index] = used + size
-        if used + size <= self.max_output_chars:
-            return super().output(outs, msg, display_id, cell_index)
-        if used <= self.max_output_chars:
-            outs.append(NotebookNode(output_type="stream", name="stderr", text=OUTPUT_TRUNCATED))
+    def process_message(self, msg, cell, cell_index):
+        msg_type = msg["msg_type"]
+        if msg_type.startswith("comm"):
+            return None
+        if msg_type in OUTPUT_MESSAGES:
+            if self._replaying:
+                return None  # the replayed cells' outputs were kept the first time
+            msg = self._within_limits(msg, cell_index)
+            if msg is None:
+                return None
+        output = super().process_message(msg, cell, cell_index)
+        if msg_type == "error" and output is not None:
+            self._errors.setdefault(cell_index, []).append(output)
+        return output
+
+    def _within_limits(self, msg, cell_index):
+        """The message if its output fits what is left of the cell's and the notebook's
+        allowance (charging it), a stream cut to fit, an error cut short; else None."""
+        msg_type, content = msg["msg_type"], msg["content"]
+        copies = 0 if msg_type == "update_display_data" else 1
+        display_id = (content.get("transient") or {}).get("display_id")
+        if display_id:  # the data replaces every output shown under that id so far
+            copies += sum(map(len, self._display_id_map.get(display_id, {}).values()))
+        size = output_size(content) * max(copies, 1)
+        used = self._charged.get(cell_index, 0)
+        room = min(self.max_output_chars - used, self.max_notebook_output_chars - self._total)
+        if cell_index not in self._truncated and size <= room:
+            self._charge(cell_index, size)
+            return msg
+        self._truncated.add(cell_index)
+        if msg_type == "error":
+            ename, evalue = str(content.get("ename", ""))[:200], str(content.get("evalue", ""))[:2000]
+            short = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+            self._charge(cell_index, output_size(short))
+            return {**msg, "content": short}
+        if msg_type == "stream" and isinstance(content.get("text"), str):
+            cut = {**content, "text": ""}
+            keep = room - output_size(cut)
+            if keep > 0:
+                cut["text"] = content["text"][:keep]
+                self._charge(cell_index, output_size(cut))
+                return {**msg, "content": cut}
         return None
+
+    def _charge(self, cell_index, size):
+        self._charged[cell_index] = self._charged.get(cell_index, 0) + size
+        self._total += size
+
+
+def _error(ename, message):
+    return NotebookNode(output_type="error", ename=ename, evalue=message,
+                        traceback=[f"{ename}: {message}"])

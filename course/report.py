@@ -13,6 +13,7 @@ import pandas as pd
 from course.gradebook import cell_scores
 from course.nbgrader_api import course_directory
 from course.paths import step_folder
+from course.spreadsheet import safe_frame
 from course.status import Status
 
 REPORTS = "reports"
@@ -50,18 +51,26 @@ def score_table(results):
     """Students as rows, lessons as columns, "score / max" (or "0 (status)") in each cell."""
     rows = {}
     for r in results:
+        score = f"{r.score:g} / {r.max_score:g}"
         rows.setdefault(r.student, {})[r.lesson] = (
-            f"{r.score:g} / {r.max_score:g}" if r.status in SCORED else f"0 ({r.status})")
+            score if r.status in SCORED else f"{score} (flagged)" if r.status is Status.FLAGGED
+            else f"0 ({r.status})")
     table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
     table.index.name = "student"
     return table.fillna("-")
 
 
+def printable(text):
+    """Text for a terminal: control characters (a folder name may hold escape sequences) shown
+    as Python escapes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 def status_line(result):
     """The line `course grade` prints when a submission is done."""
     score = f"{result.score:g}/{result.max_score:g}"
-    line = f"{result.student:20s} {result.lesson:18s} {score:>9s}  {result.status}"
-    return line + (f": {result.reason}" if result.notes else "")
+    line = f"{printable(result.student):20s} {result.lesson:18s} {score:>9s}  {result.status}"
+    return line + (f": {printable(result.reason)}" if result.notes else "")
 
 
 def score_histogram(results, path):
@@ -85,10 +94,11 @@ def write_report(root, results):
     """reports/status.csv, exercises.csv, scores.png and report.html; returns the HTML path."""
     out = Path(root) / REPORTS
     out.mkdir(exist_ok=True)
-    statuses = status_table(results)
-    statuses.to_csv(out / "status.csv", index=False)
+    flagged_first = sorted(results, key=lambda r: r.status is not Status.FLAGGED)
+    statuses = status_table(flagged_first)
+    safe_frame(statuses).to_csv(out / "status.csv", index=False)
     exercises = exercise_table(root, results)
-    exercises.to_csv(out / "exercises.csv", index=False)
+    safe_frame(exercises).to_csv(out / "exercises.csv", index=False)
     picture = score_histogram(results, out / "scores.png")
 
     scores = statuses.pivot_table(index="student", columns="lesson", values="score",

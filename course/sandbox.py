@@ -1,18 +1,25 @@
 """Run student kernels inside bubblewrap (bwrap), the sandbox Flatpak uses.
 
-The kernel sees a read-only system and Python installation, its own working copy (read-write)
-and an empty /tmp; nothing of the course directory (source/, submitted/, the gradebook), of the
-instructor's home, or of the network. Memory, CPU time and the number of processes are limited
-with prlimit. Kernel and grader talk over Unix sockets (ZeroMQ "ipc" transport) in a private
-directory, since the kernel has no network.
+The kernel sees a read-only system and Python installation, an empty working directory and an
+empty /tmp of its own (size-limited tmpfs that live as long as the sandbox; nothing in them is ever
+copied back), and nothing of the course directory (not even the notebook it runs: the grader
+sends it the cells), of the instructor's home, or of the network. Memory, CPU time and the number
+of processes are limited with prlimit. Kernel and grader talk over Unix sockets (ZeroMQ "ipc"
+transport) in a private directory, since the kernel has no network; when the grader runs as root,
+the kernel may create its sockets there, and the directory is closed to it before any cell runs.
 """
+import asyncio
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import time
+import weakref
 from pathlib import Path
 
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer
 from traitlets.utils.importstring import import_item
@@ -28,7 +35,18 @@ def sandbox_problem():
         return "the sandbox needs Linux (bubblewrap). " + INSTALL_HINT.split(". ", 1)[1]
     if shutil.which("bwrap") is None or shutil.which("prlimit") is None:
         return INSTALL_HINT
+    if not _bwrap_sizes_tmpfs():
+        return ("this bubblewrap cannot limit the size of a tmpfs (`bwrap --size`, bubblewrap 0.7 "
+                "or newer): upgrade it, or grade without the sandbox: `course grade --no-sandbox`.")
     return None
+
+
+def _bwrap_sizes_tmpfs():
+    try:
+        run = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in run.stdout + run.stderr
 
 
 def sandbox_refusal(config):
@@ -43,7 +61,7 @@ def sandbox_refusal(config):
 
 
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
-WORKDIR = "/sandbox"  # where the kernel sees its working copy
+WORKDIR = "/sandbox"  # the kernel's working directory: a fresh tmpfs
 
 
 def _system_binds():
@@ -69,15 +87,20 @@ def _with_parents(path):
     return [arg for p in parents for arg in ("--perms", "0755", "--dir", p)]
 
 
-def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds, processes, uid,
-                    threads=1):
-    """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit."""
+def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, processes, uid,
+                    workdir_bytes, tmp_bytes, threads=1):
+    """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
+
+    The working directory (WORKDIR) and /tmp are new tmpfs of `workdir_bytes` and `tmp_bytes`
+    (bytes; a write beyond gets "No space left on device"); `runtime_dir` (the grader's socket
+    directory) is the only host path bound writable."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
-    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     command += _system_binds()
-    command += ["--bind", workdir, WORKDIR]
+    command += ["--perms", "1777", "--size", str(workdir_bytes), "--tmpfs", WORKDIR]
     command += _with_parents(runtime_dir) + ["--bind", runtime_dir, runtime_dir]
     environment = {"HOME": "/tmp", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                    "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLCONFIGDIR": "/tmp",
@@ -97,14 +120,26 @@ def sandbox_command(kernel_cmd, workdir, runtime_dir, memory_bytes, cpu_seconds,
     return command + list(kernel_cmd)
 
 
+SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
+_live = weakref.WeakSet()  # the sandboxed kernel managers of this process
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """An ipykernel started inside the sandbox, reached over Unix sockets."""
+    """An ipykernel started inside the sandbox, reached over Unix sockets.
+
+    The `cwd` nbgrader asks for (the autograded folder, which holds the notebook with its hidden
+    tests) is not given to the kernel: it works in a fresh tmpfs."""
 
     memory_bytes = Integer(6 * 2**30, help="address-space limit of a kernel").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of a kernel (all its threads)").tag(config=True)
     processes = Integer(512, help="limit on processes and threads of the kernel's uid").tag(config=True)
     threads = Integer(1, help="OpenMP and TensorFlow threads per kernel; 0 leaves the libraries' "
                               "defaults (one per core)").tag(config=True)
+    workdir_bytes = Integer(256 * 2**20, help="size of the kernel's working directory (a tmpfs, in "
+                                              "memory)").tag(config=True)
+    tmp_bytes = Integer(256 * 2**20, help="size of the kernel's /tmp (a tmpfs, in memory)").tag(config=True)
+    max_message_bytes = Integer(64 * 2**20, help="largest message part the grader accepts from the "
+                                                 "kernel; a larger one is dropped").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -114,32 +149,109 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = os.path.join(self.runtime_dir, "ipc")
         self.connection_file = os.path.join(self.runtime_dir, "connection.json")
+        _live.add(self)
+
+    def client(self, **kwargs):
+        """A client whose sockets drop any message part larger than max_message_bytes (ZeroMQ's
+        MAXMSGSIZE), so that one huge output cannot fill the grader's memory."""
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        client = super().client(context=context, **kwargs)
+        client._created_context = True  # destroyed with the client's channels
+        return client
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
-        self.workdir = workdir
         # A signal would reach bwrap, not the kernel (its own session): interrupt by message.
         self.kernel_spec.interrupt_mode = "message"
-        if os.geteuid() == 0:
-            for path in (self.runtime_dir, self.connection_file):
-                os.chown(path, self.uid, self.uid)
-            _give_tree(workdir, self.uid)
+        root = os.geteuid() == 0
+        if root:
+            self._open_runtime_dir()
         kw["env"] = {}
+        kw["cwd"] = self.runtime_dir  # of bwrap itself; never the autograded folder
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's
-        command = sandbox_command(kernel_cmd, workdir, self.runtime_dir, self.memory_bytes,
-                                  self.cpu_seconds, self.processes, self.uid, self.threads)
+        command = sandbox_command(kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
+                                  cpu_seconds=self.cpu_seconds, processes=self.processes,
+                                  uid=self.uid, workdir_bytes=self.workdir_bytes,
+                                  tmp_bytes=self.tmp_bytes, threads=self.threads)
         await super()._async_launch_kernel(command, **kw)
+        if root:
+            await self._wait_for_sockets()
+            os.chmod(self.runtime_dir, 0o750)  # the kernel can no longer create files there
+
+    def _open_runtime_dir(self):
+        """Let the kernel's uid (as group) create its sockets; the connection file stays the
+        grader's, readable by the kernel."""
+        os.chown(self.runtime_dir, 0, self.uid)
+        os.chmod(self.runtime_dir, 0o770)
+        os.chown(self.connection_file, 0, self.uid, follow_symlinks=False)
+        os.chmod(self.connection_file, 0o640, follow_symlinks=False)
+
+    def _socket_paths(self):
+        info = self.get_connection_info()
+        return [f"{self.ip}-{info[name]}" for name in
+                ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+
+    async def _wait_for_sockets(self):
+        """Until the kernel has created its five sockets (before it runs any cell), or has
+        exited, or SOCKETS_SECONDS have passed."""
+        deadline = time.monotonic() + SOCKETS_SECONDS
+        process = getattr(self.provisioner, "process", None)
+        while time.monotonic() < deadline and (process is None or process.poll() is None):
+            if all(_is_socket(path) for path in self._socket_paths()):
+                return
+            await asyncio.sleep(0.05)
+
+    def _exited(self):
+        """The sandbox (bwrap) has exited and been reaped: its process group is gone with it (the
+        PID namespace ends), and its number may already belong to another process."""
+        process = getattr(self.provisioner, "process", None)
+        return process is not None and process.poll() is not None
+
+    # jupyter_client signals the kernel's process group by number, also after the kernel died by
+    # itself; with PIDs reused (student code forks a lot), that number can be anybody's group.
+    async def _async_kill_kernel(self, restart=False):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_kill_kernel(restart=restart)
+
+    async def _async_send_kernel_sigterm(self, restart=False):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_send_kernel_sigterm(restart=restart)
+
+    async def _async_signal_kernel(self, signum):
+        if self._exited():
+            await self.provisioner.wait()
+            return
+        await super()._async_signal_kernel(signum)
+
+    _kill_kernel = _async_kill_kernel  # AsyncKernelManager's public aliases of the three
+    _send_kernel_sigterm = _async_send_kernel_sigterm
+    signal_kernel = _async_signal_kernel
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
-            if os.geteuid() == 0 and getattr(self, "workdir", None):
-                _give_tree(self.workdir, os.getuid())
 
 
-def _give_tree(path, uid):
-    for folder, _, files in os.walk(path):
-        os.chown(folder, uid, uid)
-        for name in files:
-            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+def _is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def kill_kernels():
+    """Kill every sandboxed kernel this process started and has not shut down (with all their
+    processes: the sandbox's PID namespace ends with them); returns how many were running."""
+    killed = 0
+    for manager in list(_live):
+        process = getattr(manager.provisioner, "process", None) if manager.provisioner else None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+            killed += 1
+    return killed

@@ -15,6 +15,8 @@ class Status(Enum):
     MISSING = ("missing", "제출 없음 (no notebook submitted)")
     EMPTY = ("empty", "빈 파일 (the notebook file is empty)")
     CORRUPT = ("corrupt", "노트북이 아님 (the file is not a readable notebook)")
+    FLAGGED = ("flagged", "검토 필요: 점수를 조작할 수 있는 코드가 있음 (flagged: the student's code does what "
+                          "only a forged score needs; the score is withheld until you accept or reject it)")
     MANUAL = ("manual", "채점자 확인 필요 (autograded, but some answer cells could not be recognised: "
                         "check them by hand)")
 
@@ -38,11 +40,14 @@ class Note(Enum):
     EMPTY_FILE = "빈 파일입니다 (empty notebook file)"
     NOT_JSON = "JSON이 아닙니다 (not JSON)"
     NOT_A_NOTEBOOK = "노트북 형식이 아닙니다 (not a notebook)"
+    NOT_REGULAR = "링크나 특수 파일은 받지 않습니다 (a symlink or special file is not taken in)"
     UNKNOWN_GRADE_ID = "바뀐 grade_id는 일반 셀로 실행함 (unknown grade_id)"
     DUPLICATED_CELL = "복제된 셀은 일반 셀로 실행함 (duplicated graded cell)"
     EDITED_LOCKED = "수정된 잠긴 셀을 원래대로 되돌림 (edited locked cell restored)"
     DELETED_TEST = "지워진 채점 셀을 되살려 채점함 (deleted test cell restored)"
     DELETED_CELL = "지워진 셀 (deleted cell)"
+    GLOB_IN_NAME = ("폴더 이름에 *, ?, [, ] 가 있어 채점하지 않음, 이름을 바꾸세요 "
+                    "(nbgrader reads these characters as a file pattern: rename the folder)")
     METADATA_RESTORED = "채점 정보가 없는 셀을 찾아 채점함 (graded cell recognised without its metadata)"
     ANSWER_NOT_FOUND = "답안 셀을 찾지 못함, 직접 확인하세요 (answer cell not found: grade by hand)"
     # diagnosis: what happened in the student's cells
@@ -57,7 +62,9 @@ class Note(Enum):
     # grading
     FEEDBACK_FAILED = "피드백 생성 실패 (feedback failed)"
     JOB_FAILED = "채점 작업 오류 (grading job raised)"
+    FLAGGED_CODE = "점수 조작이 의심되는 코드 (code flagged for review)"
     WORKER_DIED = "채점 프로세스가 두 번 죽음 (the grading worker process died, twice)"
+    TIME_LIMIT = "채점 전체가 시간 한도를 넘어 중단됨 (the whole autograde ran past its time limit)"
 
     def say(self, detail="", **fields):
         """The note's line: its text with `fields` filled in, then ": detail" if any."""
@@ -75,3 +82,11 @@ KERNEL_DIED_IN_CELL = ("이 셀을 실행하다 커널이 죽었습니다: os._e
 SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 않았습니다 "
                         "(skipped after repeated kernel deaths)")
 HIDDEN_TESTS_PLACEHOLDER = "# (숨겨진 테스트 / hidden tests)"
+HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line of a hidden test, removed)]"
+CELL_WOULD_NOT_STOP = ("시간 안에 끝나지 않고 중단해도 멈추지 않았거나, 읽을 수 없을 만큼 큰 출력을 보내 커널을 "
+                       "다시 시작했습니다 (the cell did not stop when interrupted after the timeout, or sent "
+                       "an output too large to read; the kernel was restarted)")
+UNREADABLE_MESSAGE = ("커널이 채점기가 읽을 수 없는 메시지를 보내 커널을 다시 시작했습니다 "
+                      "(the kernel sent a message the grader could not read: {error}; restarted)")
+NOTEBOOK_TIME_LIMIT = ("노트북 전체의 실행 시간 한도({seconds}초)를 넘어 이 셀은 실행하지 않았습니다 "
+                       "(not run: the notebook's time limit was reached)")

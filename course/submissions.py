@@ -9,7 +9,11 @@ import nbformat
 from course import cells
 from course.cell_names import defined_and_read
 from course.paths import (
-    alternative_answers_file, release_notebook, source_notebook, submitted_notebook, wrong_answers_file,
+    alternative_answers_file,
+    release_notebook,
+    source_notebook,
+    submitted_notebook,
+    wrong_answers_file,
 )
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")

@@ -57,15 +57,18 @@ def build(root):
                            "stack_params": "def stack_params(inputs, units_list):\n"
                                            "    while True:\n        pass"}))
     # At most one kernel death per student: a death costs two of the four restarts allowed.
-    submit(Case("crashes", "graded", FULL - 2 - 3, ["kernel died", "build_model", "memory", "forward_pass"]),
+    # Code that crashes the kernel or forks is also flagged for review (course/integrity.py): the
+    # grade is still computed, and withheld until the instructor accepts it.
+    submit(Case("crashes", "flagged", FULL - 2 - 3, ["kernel died", "build_model", "memory", "forward_pass",
+                                                     "import ctypes"]),
            _answers(root, {"build_model": "import ctypes\nctypes.string_at(0)\n\n" + solution["build_model"],
                            # 8 GB, more than the sandbox's memory limit
                            "forward_pass": "hog = np.ones((32_000, 32_000))\n\n" + solution["forward_pass"]}))
-    submit(Case("os_exit", "graded", FULL - 2, ["kernel died", "test_linear_predict"]),
+    submit(Case("os_exit", "flagged", FULL - 2, ["kernel died", "test_linear_predict", "os._exit"]),
            _answers(root, {"linear_predict": "import os\n\ndef linear_predict(X, w, b):\n"
                                              "    os._exit(1)"}))
-    submit(Case("floods", "graded", FULL - 4, ["exception BlockingIOError", "dense_params",
-                                               "output flood", "forward_pass"]),
+    submit(Case("floods", "flagged", FULL - 4, ["exception BlockingIOError", "dense_params",
+                                                "output flood", "forward_pass", "os.fork"]),
            _answers(root, {"dense_params": (
                "import os, time\nfor _ in range(5000):\n    if os.fork() == 0:\n"
                "        time.sleep(2)\n        os._exit(0)\n\n") + solution["dense_params"],

@@ -1,4 +1,5 @@
 import os
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,23 @@ def _grade_examples(root, lesson):
 
 
 @pytest.fixture(scope="session")
+def released_lesson_01(tmp_path_factory):
+    """A scratch course with lesson 01 released (nbgrader generate_assignment, no kernel), made
+    once per session: copy it (course_copy) before changing it."""
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released_01"), ["01_parameters"])
+    release(root, ["01_parameters"], update_readme=False)
+    return root
+
+
+@pytest.fixture
+def course_copy(released_lesson_01, tmp_path):
+    """A fresh copy of the released lesson-01 course, nobody graded yet."""
+    root = tmp_path / "course"
+    shutil.copytree(released_lesson_01, root)
+    return root
+
+
+@pytest.fixture(scope="session")
 def graded_lesson(tmp_path_factory):
     """graded_lesson(lesson): a scratch course where the lesson was released and its example
     submissions (solution, blank, every catalogued wrong answer, every alternative correct
@@ -89,3 +107,13 @@ def graded_lesson(tmp_path_factory):
         return cache[lesson]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A scratch course with lesson 01 released and no submissions (its gradebook knows the
+    lesson). Shared: copy it (shutil.copytree) before changing anything in it."""
+    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("released") / "course",
+                       ["01_parameters"])
+    release(root, ["01_parameters"], update_readme=False)
+    return root

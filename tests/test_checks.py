@@ -27,7 +27,7 @@ def test_check_equal_names_the_value_and_gives_the_hint():
     with pytest.raises(CheckFailed) as failure:
         check_equal("dense_params(1, 4)", 4, 8, hint="편향")
     message = str(failure.value)
-    assert "dense_params(1, 4)" in message and "8" in message and "4" in message
+    assert "dense_params(1, 4)" in message and "기대한 값은 8, 실제 값은 4" in message
     assert "힌트: 편향" in message
 
 

@@ -1,7 +1,9 @@
 """`course grade` on a class of good and bad submissions (tests/bad_class.py): every status and
 score, nothing modified, nothing stale, an idempotent rerun, and the sandbox's denials."""
+import base64
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 import bad_class
@@ -65,11 +67,13 @@ def test_submitted_is_never_modified(graded_class):
 def test_grades_csv_holds_every_student_with_this_runs_score(graded_class):
     root, cases, results, _, _ = graded_class
     with open(root / "grades.csv", newline="") as handle:
-        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)
-                if row["assignment"] == LESSON}
+        rows = {row["student_id"]: float(row["score"]) if row["score"] else None
+                for row in csv.DictReader(handle) if row["assignment"] == LESSON}
     graded = {s for s, r in results.items() if str(r.status) == "graded"}
     assert {s: rows[s] for s in graded} == {s: results[s].score for s in graded}
-    for student in set(cases) - graded:  # missing, empty, corrupt: no score is kept
+    flagged = {s for s, r in results.items() if str(r.status) == "flagged"}
+    assert flagged and {s: rows[s] for s in flagged} == dict.fromkeys(flagged, None), "withheld"
+    for student in set(cases) - graded - flagged:  # missing, empty, corrupt: no score is kept
         assert rows.get(student, 0.0) == 0.0
         assert submission_score(root, LESSON, student) is None
 
@@ -90,7 +94,7 @@ def test_feedback_for_every_graded_submission_hides_the_hidden_tests(graded_clas
     root, _, results, _, _ = graded_class
     for student, result in results.items():
         page = root / "feedback" / student / LESSON / f"{LESSON}.html"
-        assert page.is_file() == (str(result.status) == "graded"), student
+        assert page.is_file() == (str(result.status) in ("graded", "flagged")), student
         if page.is_file():
             assert "BEGIN HIDDEN TESTS" not in page.read_text() and "default_rng(2024)" not in page.read_text()
 
@@ -99,9 +103,12 @@ def test_report_shows_statuses_exercises_and_histogram(graded_class):
     root, cases, results, _, _ = graded_class
     page = write_report(root, list(results.values()))
     text = page.read_text()
-    for student in cases:
-        assert student in text
-    assert "data:image/png;base64," in text and (root / "reports" / "scores.png").stat().st_size > 1000
+    # A student's row, not just the name: "missing", "empty" and "corrupt" are also statuses.
+    absent = [student for student in cases if f"<tr><td>{student}</td><td>{LESSON}</td>" not in text]
+    assert not absent, f"no row in the report for {absent}"
+    picture = (root / "reports" / "scores.png").read_bytes()
+    embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert [base64.b64decode(data) for data in embedded] == [picture] and len(picture) > 1000
     with open(root / "reports" / "exercises.csv", newline="") as handle:
         exercises = {row["exercise"]: float(row["passing (%)"]) for row in csv.DictReader(handle)}
     assert set(exercises) == {"test_dense_params", "test_stack_params", "test_linear_predict",

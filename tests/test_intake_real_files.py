@@ -8,21 +8,16 @@ import nbformat
 import pytest
 
 from course import cells, submissions
-from course.demo import make_course
 from course.intake import decode, take_in
 from course.nbgrader_api import course_directory
-from course.paths import REPOSITORY_ROOT
-from course.release import release
 from course.status import Status
 
 LESSON = "01_parameters"
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("intake"), [LESSON])
-    release(root, [LESSON], update_readme=False)
-    return root
+def course(released_lesson_01):
+    return released_lesson_01  # students are added under their own names: no copy needed
 
 
 def _graded_ids(nb):

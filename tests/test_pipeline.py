@@ -4,6 +4,7 @@ import csv
 
 import pytest
 
+from course import submissions
 from course.cli import main
 from course.demo import STUDENTS
 from course.paths import REPOSITORY_ROOT
@@ -21,9 +22,16 @@ def test_demo_grades_three_students_and_goes_on_past_the_broken_one(tmp_path, ca
     with open(root / "grades.csv", newline="") as handle:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     correct, partly_wrong, syntax_error = STUDENTS
+    points = graded_cells(REPOSITORY_ROOT, LESSON)
     assert scores[correct] == full
-    assert 0 < scores[partly_wrong] < full
-    assert 0 <= scores[syntax_error] < full
+    # The partly wrong student holds the lesson's first catalogued wrong answer.
+    wrong = submissions.wrong_answers(REPOSITORY_ROOT, LESSON)[0]
+    assert scores[partly_wrong] == full - sum(points[test] for test in wrong.loses)
+    # The syntax error breaks the first exercise: every test cell reading it loses its points.
+    first = next(iter(submissions.solutions(REPOSITORY_ROOT, LESSON)))
+    broken = [test for test, cells in submissions.test_dependencies(REPOSITORY_ROOT, LESSON).items()
+              if first in cells]
+    assert broken and scores[syntax_error] == full - sum(points[test] for test in broken)
     for student in STUDENTS:
         assert (root / "feedback" / student / LESSON / f"{LESSON}.html").is_file()
     printed = capsys.readouterr().out

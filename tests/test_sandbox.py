@@ -8,13 +8,26 @@ from conftest import needs_bubblewrap
 from course.paths import REPOSITORY_ROOT
 from course.sandbox import WORKDIR, sandbox_command
 
+LIMITS = {"memory_bytes": 4 * 2**30, "cpu_seconds": 60, "processes": 64, "uid": 60123,
+          "workdir_bytes": 8 * 2**20, "tmp_bytes": 4 * 2**20}
+
 PROBE = f"""
 import os, socket, numpy
 print("numpy", numpy.__version__)
 print("cwd", os.getcwd())
 print("repository", os.path.exists({str(REPOSITORY_ROOT / 'source')!r}))
 print("home", os.path.exists(os.path.expanduser("~root/.bashrc")))
+print("workdir", sorted(os.listdir(".")))
 open("written.txt", "w").write("ok")
+for folder in (".", "/tmp"):
+    try:
+        with open(os.path.join(folder, "big"), "wb") as handle:
+            for _ in range(64):
+                handle.write(b"x" * 2**20)
+        print("disk yes", folder)
+    except OSError as error:
+        size = os.path.getsize(os.path.join(folder, "big"))
+        print("disk no", folder, error.errno, -(-size // 2**20))  # MiB, rounded up
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=1)
     print("network yes")
@@ -29,24 +42,89 @@ except MemoryError:
 
 
 def test_python_bound_after_the_private_tmp(tmp_path):
-    command = sandbox_command(["python"], str(tmp_path), str(tmp_path), 2**30, 10, 64, 60123)
+    command = sandbox_command(["python"], str(tmp_path), **LIMITS)
     tmpfs = command.index("--tmpfs")
     prefix_binds = [i for i, arg in enumerate(command) if arg == os.path.realpath(sys.prefix)]
     assert prefix_binds and min(prefix_binds) > tmpfs, "a Python under /tmp must stay visible"
 
 
+def test_working_directory_and_tmp_are_new_tmpfs_of_the_sizes_given(tmp_path):
+    command = sandbox_command(["python"], str(tmp_path / "runtime"), **LIMITS)
+    tmpfs = {command[i + 1]: command[i - 1] for i, arg in enumerate(command) if arg == "--tmpfs"}
+    assert tmpfs == {"/tmp": str(LIMITS["tmp_bytes"]), WORKDIR: str(LIMITS["workdir_bytes"])}
+    assert all(command[i - 2] == "--size" for i, arg in enumerate(command) if arg == "--tmpfs")
+    assert command[command.index("--chdir") + 1] == WORKDIR
+
+
+def test_the_only_writable_host_path_is_the_socket_directory(tmp_path):
+    runtime = str(tmp_path / "runtime")
+    command = sandbox_command(["python"], runtime, **LIMITS)
+    writable = [command[i + 1] for i, arg in enumerate(command) if arg in ("--bind", "--bind-try")]
+    assert writable == [runtime]
+    assert "--die-with-parent" in command and "--unshare-pid" in command
+
+
 @needs_bubblewrap
-def test_sandboxed_code_sees_only_its_working_copy(tmp_path):
-    work, runtime = tmp_path / "work", tmp_path / "runtime"
-    work.mkdir(mode=0o777)
+def test_sandboxed_code_sees_only_its_own_empty_directories(tmp_path):
+    runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o777)
-    work.chmod(0o777)
-    command = sandbox_command([sys.executable, "-c", PROBE], str(work), str(runtime),
-                              4 * 2**30, 60, 64, 60123)
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    runtime.chmod(0o777)
+    command = sandbox_command([sys.executable, "-c", PROBE], str(runtime), **LIMITS)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("numpy ")
-    assert lines[1:] == [f"cwd {WORKDIR}", "repository False", "home False", "network no",
-                         "memory no"]
-    assert (work / "written.txt").read_text() == "ok"
+    assert lines[1:] == [f"cwd {WORKDIR}", "repository False", "home False", "workdir []",
+                         "disk no . 28 8", "disk no /tmp 28 4", "network no", "memory no"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["runtime"], "nothing comes back"
+
+
+def test_a_bubblewrap_that_cannot_size_a_tmpfs_is_refused(monkeypatch):
+    from course import sandbox
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(sandbox, "_bwrap_sizes_tmpfs", lambda: False)
+    assert "--size" in sandbox.sandbox_problem()
+    monkeypatch.setattr(sandbox, "_bwrap_sizes_tmpfs", lambda: True)
+    assert sandbox.sandbox_problem() is None
+
+
+class _ExitedSandbox:
+    """A provisioner whose sandbox process has exited and been reaped."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(["true"])
+        self.process.wait()
+        self.signals = []
+
+    @property
+    def has_process(self):
+        return self.process is not None
+
+    async def kill(self, restart=False):
+        self.signals.append("kill")
+
+    async def terminate(self, restart=False):
+        self.signals.append("terminate")
+
+    async def send_signal(self, signum):
+        self.signals.append(signum)
+
+    async def wait(self):
+        self.process = None
+        return 0
+
+
+def test_a_dead_sandboxs_process_group_is_never_signalled(tmp_path, monkeypatch):
+    """Its number may belong to another process group by then."""
+    import asyncio
+    import signal
+    import tempfile
+
+    from course.sandbox import SandboxedKernelManager
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    for call in (lambda m: m._async_kill_kernel(), lambda m: m._async_send_kernel_sigterm(),
+                 lambda m: m._async_signal_kernel(signal.SIGINT)):
+        manager = SandboxedKernelManager()
+        manager.provisioner = provisioner = _ExitedSandbox()
+        asyncio.run(call(manager))
+        assert provisioner.signals == [] and not manager.has_kernel

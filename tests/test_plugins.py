@@ -1,0 +1,248 @@
+"""The course's nbgrader preprocessors on notebooks in memory, without a kernel: InlineChecks,
+ColabBadge, HideHiddenTests, and ResilientExecute's output cap and kernel-death handling (with
+nbconvert's cell execution replaced by a script of what the kernel does)."""
+import copy
+
+import pytest
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ExecutePreprocessor
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from tiny_lesson import answer_cell, cell, error, graded_cell, lesson, locked_cell, released, stream
+
+from course.nbgrader_plugins import (
+    BADGE_IMAGE,
+    CHECKS_IMPORT,
+    ColabBadge,
+    HideHiddenTests,
+    InlineChecks,
+    ResilientExecute,
+    inline_checks_source,
+)
+from course.paths import REPOSITORY_ROOT
+from course.status import (
+    HIDDEN_TESTS_PLACEHOLDER,
+    KERNEL_DIED,
+    KERNEL_DIED_IN_CELL,
+    KERNEL_RESTARTED,
+    SKIPPED_AFTER_DEATHS,
+)
+
+# ---- InlineChecks ---------------------------------------------------------------------------
+
+
+def test_inline_checks_replaces_exactly_the_import_cell():
+    nb = lesson(new_markdown_cell(f"Run `{CHECKS_IMPORT}` first, or this line:\n{CHECKS_IMPORT}"),
+                new_code_cell("from course.checks import check_equal"),
+                locked_cell("checks", f"# 채점 도우미\n{CHECKS_IMPORT}"),
+                new_code_cell(f"x = 1  # {CHECKS_IMPORT}"))
+    before = copy.deepcopy(nb)
+    InlineChecks().preprocess(nb, {})
+    changed = [i for i, (old, new) in enumerate(zip(before.cells, nb.cells)) if old != new]
+    assert changed == [3]
+    assert nb.cells[3].source == (REPOSITORY_ROOT / "course" / "checks.py").read_text(encoding="utf-8").rstrip()
+    assert nb.cells[3].source == inline_checks_source() and "def check_equal" in nb.cells[3].source
+
+
+# ---- ColabBadge -----------------------------------------------------------------------------
+
+RESOURCES = {"nbgrader": {"assignment": "01_tiny", "notebook": "01_tiny"}}
+URL = "https://colab.research.google.com/github/me/course/blob/{branch}/release/01_tiny/01_tiny.ipynb"
+
+
+def _badge(nb, repository="me/course", branch="main"):
+    ColabBadge(repository=repository, branch=branch).preprocess(nb, copy.deepcopy(RESOURCES))
+    return nb
+
+
+def test_the_badge_goes_right_after_the_title_line():
+    nb = _badge(lesson(new_markdown_cell("## second markdown cell")), branch="spring")
+    assert nb.cells[0].source.splitlines() == [
+        "# 01. 작은 강의 (A tiny lesson)", "", f"[![Open In Colab]({BADGE_IMAGE})]({URL.format(branch='spring')})", "",
+        "**학습 목표**: 테스트"]
+    assert nb.cells[1].source == "## second markdown cell"
+
+
+def test_an_old_badge_is_replaced_not_duplicated():
+    once = _badge(lesson(), branch="old-branch")
+    twice = _badge(copy.deepcopy(once))
+    assert twice.cells[0].source.count(BADGE_IMAGE) == 1
+    assert URL.format(branch="main") in twice.cells[0].source and "old-branch" not in twice.cells[0].source
+    assert _badge(copy.deepcopy(twice)) == twice, "releasing a released notebook again changes nothing"
+    assert twice == _badge(lesson()), "the same as a badge put on the notebook without one"
+
+
+def test_the_badge_needs_a_repository():
+    with pytest.raises(ValueError, match="repository is not set"):
+        _badge(lesson(), repository="")
+
+
+def test_the_badge_needs_a_markdown_cell():
+    nb = lesson(new_code_cell("x = 1"))
+    nb.cells.pop(0)
+    with pytest.raises(ValueError, match="markdown title cell"):
+        _badge(nb)
+
+
+# ---- HideHiddenTests ------------------------------------------------------------------------
+
+HIDDEN_TEST = ("check(halve(4), 2)\n"
+               "### BEGIN HIDDEN TESTS\nsecret = [0, 8]\ncheck(halve(8), 4)\n### END HIDDEN TESTS\n"
+               "print('visible end')\n"
+               "    ### BEGIN HIDDEN TESTS\n    check(halve(-2), -1)\n    ### END HIDDEN TESTS")
+TRACEBACK = ["\x1b[0;31m---------------------------------------------------------------------------",
+             "\x1b[0;32m      2\x1b[0m secret = [0, 8]\n\x1b[0;32m----> 3\x1b[0m check(halve(8), 4)",
+             "\x1b[0;31mCheckFailed\x1b[0m: halve(8): 기대한 값은 4, 실제 값은 0입니다."]
+
+
+def _feedback(nb):
+    HideHiddenTests().preprocess(nb, {})
+    return nb
+
+
+def test_hidden_regions_become_the_placeholder_and_a_test_cell_shows_only_its_message():
+    test = graded_cell("test_halve", HIDDEN_TEST)
+    test.outputs = [stream("visible\n"), error("CheckFailed", "halve(8): 기대한 값은 4, 실제 값은 0입니다.", TRACEBACK)]
+    _feedback(lesson(test))
+    assert test.source == (f"check(halve(4), 2)\n{HIDDEN_TESTS_PLACEHOLDER}\nprint('visible end')\n"
+                           f"{HIDDEN_TESTS_PLACEHOLDER}")
+    assert len(test.outputs) == 1, "what a test cell printed (the student's code may print anything) is not shown"
+    assert test.outputs[0].traceback == ["CheckFailed: halve(8): 기대한 값은 4, 실제 값은 0입니다."]
+    assert (test.outputs[0].ename, test.outputs[0].evalue) == (
+        "CheckFailed", "halve(8): 기대한 값은 4, 실제 값은 0입니다.")
+
+
+def test_answer_and_ordinary_cells_are_left_alone():
+    answer = answer_cell("halve", HIDDEN_TEST)
+    answer.outputs = [error("ValueError", "x", TRACEBACK)]
+    plain = new_code_cell(HIDDEN_TEST, outputs=[error("ValueError", "x", TRACEBACK)])
+    nb = lesson(answer, plain, new_markdown_cell(HIDDEN_TEST))
+    before = copy.deepcopy(nb)
+    assert _feedback(nb) == before
+
+
+def test_a_test_cell_without_hidden_tests_keeps_its_source():
+    nb = released()
+    before = cell(nb, "test_double").source
+    _feedback(nb)
+    assert cell(nb, "test_double").source == before
+    assert HIDDEN_TESTS_PLACEHOLDER in cell(nb, "test_halve").source
+
+
+# ---- ResilientExecute (its output limits: test_output_limits.py) ----------------------------
+
+def _executor(**settings):
+    """A ResilientExecute in the state its preprocess() (and nbclient, before each cell) sets up."""
+    executor = ResilientExecute(**settings)
+    executor.reset_execution_trackers()
+    executor.clear_before_next_output = False
+    return executor
+
+
+def _message(msg_type, content):
+    return {"msg_type": msg_type, "header": {"msg_type": msg_type}, "parent_header": {"msg_id": "run"},
+            "content": content}
+
+
+def _printed(text):
+    return _message("stream", {"name": "stdout", "text": text})
+
+
+# ---- ResilientExecute: a cell that kills the kernel -----------------------------------------
+
+class Kernel:
+    """What the kernel does with each cell, in place of nbconvert's execution of one cell:
+    `script` {cell index: [step of each run]}, a step being "ok", "error", "die", ("print", n
+    characters) or ("print, then die", n)."""
+
+    def __init__(self, script):
+        self.script = {index: list(steps) for index, steps in script.items()}
+        self.runs, self.restarts, self.replayed = [], 0, []
+
+    def execute(self, executor, code, resources, index):
+        self.runs.append(index)
+        step = self.script[index].pop(0)
+        code.outputs = []  # as nbclient does before each run
+        if step == "die":
+            raise DeadKernelError("Kernel died")
+        if step == "error":
+            code.outputs.append(error("ValueError", "bad"))
+        elif isinstance(step, tuple):
+            executor.process_message(_printed("p" * step[1]), code, index)
+            if step[0] == "print, then die":
+                raise DeadKernelError("Kernel died")
+        else:
+            code.outputs.append(stream(f"ran {index}\n"))
+        return code, resources
+
+    def restart_kernel(self, now):
+        self.restarts += 1
+
+    def wait_for_ready(self, timeout):
+        pass
+
+    def client(self):
+        return self
+
+    def start_channels(self):
+        pass
+
+    def stop_channels(self):
+        pass
+
+    async def execute_cell(self, code, index, store_history=True):
+        self.replayed.append(index)
+        code.outputs = [stream("replayed\n")]
+
+
+def _run(nb, script, monkeypatch, **settings):
+    kernel = Kernel(script)
+    monkeypatch.setattr(ExecutePreprocessor, "preprocess_cell",
+                        lambda self, code, resources, index: kernel.execute(self, code, resources, index))
+    executor = _executor(**settings)
+    executor.nb, executor.km, executor.kc = nb, kernel, kernel
+    executor.async_execute_cell = kernel.execute_cell
+    for index, code in enumerate(nb.cells):
+        executor.preprocess_cell(code, {}, index)
+    return kernel, executor
+
+
+def _cells(count):
+    return lesson(*(new_code_cell(f"x{i} = {i}") for i in range(count)))
+
+
+def test_a_cell_that_died_of_earlier_damage_is_rerun_after_a_restart_and_a_replay(monkeypatch):
+    nb = _cells(4)
+    kernel, executor = _run(nb, {1: ["ok"], 2: ["error"], 3: ["die", "ok"], 4: ["ok"]}, monkeypatch)
+    assert kernel.runs == [1, 2, 3, 3, 4], "markdown is not run; the dead cell runs twice"
+    assert (kernel.restarts, kernel.replayed) == (1, [1]), "only the clean cells are replayed"
+    assert nb.cells[1].outputs == [stream("ran 1\n")], "a replay keeps the first outputs"
+    assert nb.cells[3].outputs == [stream(KERNEL_RESTARTED + "\n", name="stderr"), stream("ran 3\n")]
+    assert executor._clean == [1, 3, 4]
+
+
+def test_a_cell_that_kills_the_kernel_itself_gets_an_error_and_the_rest_runs(monkeypatch):
+    nb = _cells(2)
+    kernel, executor = _run(nb, {1: ["die", "die"], 2: ["ok"]}, monkeypatch)
+    assert kernel.runs == [1, 1, 2] and kernel.restarts == 2
+    assert [(out.output_type, out.get("ename"), out.get("evalue")) for out in nb.cells[1].outputs] == [
+        ("error", KERNEL_DIED, KERNEL_DIED_IN_CELL)]
+    assert nb.cells[2].outputs == [stream("ran 2\n")]
+    assert executor._clean == [2]
+
+
+def test_after_too_many_kernel_deaths_the_remaining_cells_are_skipped(monkeypatch):
+    nb = _cells(4)
+    kernel, _ = _run(nb, {1: ["die", "die"], 2: ["die"], 3: ["ok"], 4: ["ok"]}, monkeypatch,
+                     max_kernel_deaths=3)
+    assert kernel.runs == [1, 1, 2], "the third death ends the running"
+    skipped = SKIPPED_AFTER_DEATHS.format(deaths=3)
+    for code in nb.cells[2:]:
+        assert [(out.ename, out.evalue) for out in code.outputs] == [(KERNEL_DIED, skipped)]
+
+
+def test_a_rerun_cell_gets_the_whole_output_cap_again(monkeypatch):
+    """The outputs of the run the kernel died in are gone (nbclient clears them); what the
+    cell prints when it is run again is capped on its own."""
+    nb = _cells(1)
+    _run(nb, {1: [("print, then die", 80), ("print", 80)]}, monkeypatch, max_output_chars=100)
+    assert [out.text for out in nb.cells[1].outputs] == [KERNEL_RESTARTED + "\n", "p" * 80]
