@@ -11,7 +11,13 @@ from conftest import LESSONS, per_lesson
 from course import submissions
 from course.execute import errors
 from course.gradebook import cell_scores
-from course.paths import REPOSITORY_ROOT, autograded_notebook, feedback_html, source_notebook
+from course.paths import (
+    REPOSITORY_ROOT,
+    alternative_answers_file,
+    autograded_notebook,
+    feedback_html,
+    source_notebook,
+)
 
 WRONG = [(lesson, wrong.name) for lesson in LESSONS
          for wrong in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
@@ -47,14 +53,10 @@ def test_every_exercise_has_a_catalogued_wrong_answer(lesson):
             t for w in wrongs for t in w.loses})))
 
 
-# Lessons 04-06 have no alternative answers yet (issue 14 stays open for them); each lesson with
-# a catalogue must cover every solution cell.
-WITH_ALTERNATIVES = [lesson for lesson in LESSONS
-                     if (REPOSITORY_ROOT / "source" / lesson / "alternative_answers.toml").is_file()]
-
-
-@pytest.mark.parametrize("lesson", per_lesson([(lesson,) for lesson in WITH_ALTERNATIVES]))
+@pytest.mark.parametrize("lesson", per_lesson())
 def test_every_solution_cell_has_an_alternative_answer(lesson):
+    assert alternative_answers_file(REPOSITORY_ROOT, lesson).is_file(), (
+        f"{lesson} has no alternative_answers.toml")
     alternatives = submissions.alternative_answers(REPOSITORY_ROOT, lesson)
     solution_cells = set(submissions.solutions(REPOSITORY_ROOT, lesson))
     names = [a.name for a in alternatives]
