@@ -153,11 +153,13 @@ def test_blank_checks_say_in_korean_what_to_answer(graded_lesson, lesson):
 def test_the_visible_checks_catch_a_wrong_answer_as_catalogued(graded_lesson, lesson, wrong_name):
     """`visible = true` in wrong_answers.toml: every test cell the answer loses failed outside its
     hidden tests (the release's check cell, which has only the rest, fails too); `false`: at
-    least one failed only in its hidden tests."""
+    least one failed only in its hidden tests. A visible failure's message is in the feedback."""
     graded = graded_lesson(lesson)
     student, pack = graded.student_with(wrong_name)
     wrong = next(w for w in pack if w.name == wrong_name)
     failed = _test_cell_errors(nbformat.read(autograded_notebook(graded.root, student, lesson), as_version=4))
+    page = feedback_html(graded.root, student, lesson).read_text(encoding="utf-8")
+    feedback = html.unescape(re.sub(r"<[^>]+>", "", page))
     where = {}
     for grade_id in wrong.loses:
         assert grade_id in failed, f"{grade_id} did not fail"
@@ -165,6 +167,8 @@ def test_the_visible_checks_catch_a_wrong_answer_as_catalogued(graded_lesson, le
         line = failed_line(error)
         assert line is not None, f"{grade_id}: no line in {error.traceback}"
         where[grade_id] = "hidden" if line in hidden_lines(cell) else "visible"
+        if where[grade_id] == "visible":
+            assert f"{error.ename}: {error.evalue}" in feedback, f"{grade_id}: message not in the feedback"
     caught = all(part == "visible" for part in where.values())
     assert caught == wrong.visible, f"{wrong.name} ({wrong.why}) failed in these parts: {where}"
 
