@@ -1,11 +1,38 @@
 # 채점 도우미(check helpers): 채점 셀이 함께 쓰는 비교 함수입니다.
-# 원본은 저장소의 course/checks.py이며 `course release`가 이 셀에 그대로 넣습니다.
+# 원본은 저장소의 course/checks.py이며 `course release`가 이 셀에 그대로 넣고, 맨 끝에 이 강의의
+# 문제 이름으로 explain_blank_answers(...)를 부르는 줄을 더합니다.
 # 이 셀은 수정하지 마세요. 채점할 때 원래 내용으로 되돌려집니다.
+import traceback
+
 import numpy as np
 
 
+def _cell_line(tb):
+    """The line of the notebook cell being run (its top-level code, "<module>") that traceback
+    `tb` passed through, or None when no cell's code is in it."""
+    for frame, line in traceback.walk_tb(tb):
+        if frame.f_code.co_name == "<module>":
+            return line
+    return None
+
+
+def _short_traceback(error):
+    """What a notebook shows for `error` in place of a traceback: "Name: message", then the line
+    of the cell where it happened."""
+    lines = [f"{type(error).__name__}: {error}"]
+    line = _cell_line(error.__traceback__)
+    if line is not None:
+        lines.append(f"(이 셀의 {line}번째 줄)")
+    return lines
+
+
 class CheckFailed(AssertionError):
-    """A graded check failed; the message says what, in Korean."""
+    """A graded check failed; the message says what, in Korean. IPython (Jupyter, Colab) shows
+    it through _render_traceback_: the message and the line of the cell, no traceback through
+    these helpers. The cell still ends in an error, which is what costs its points."""
+
+    def _render_traceback_(self):
+        return _short_traceback(self)
 
 
 def _fail(name, problem, hint):
@@ -116,3 +143,55 @@ def layer_outputs(model, x):
     probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
     outputs = probe([np.asarray(x, dtype="float32")])
     return [np.asarray(out) for out in outputs]
+
+
+STUB = "raise NotImplementedError()"  # what the release puts in place of every answer
+
+
+def blank_answer_message(error, exercises, namespace):
+    """The Korean line that says what to do when `error` comes from an exercise left blank, else
+    None. `exercises` maps the names the exercises define to their label ("문제 3"); `namespace`
+    is the notebook's (IPython's user_ns): code defined in the notebook runs in it.
+
+    - A NotImplementedError without a message raised by the notebook's own code (the release's
+      stub): at a cell's top level, that cell is not answered; in a function, that function.
+    - A NameError for a name in `exercises`: the exercise that defines it was not answered or
+      not run.
+    """
+    if isinstance(error, NameError) and getattr(error, "name", None) in exercises:
+        return (f"`{error.name}`이(가) 아직 없습니다: {exercises[error.name]}의 답을 쓰고 그 셀을 "
+                "실행한 뒤 이 셀을 다시 실행하세요.")
+    if type(error) is not NotImplementedError or error.args:
+        return None
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    if not frames or frames[-1].f_globals is not namespace:
+        return None  # raised by a library
+    function = frames[-1].f_code.co_name
+    if function == "<module>":
+        return f"이 셀에 아직 답을 쓰지 않았습니다: `{STUB}` 줄을 지우고 답을 쓴 뒤 이 셀을 다시 실행하세요."
+    where = f"{exercises[function]}의" if function in exercises else "함수 안의"
+    return (f"`{function}` 함수에 아직 답을 쓰지 않았습니다: {where} `{STUB}` 줄을 지우고 답을 쓴 뒤, "
+            "그 셀과 이 셀을 다시 실행하세요.")
+
+
+def explain_blank_answers(exercises):
+    """From now on, IPython shows a NotImplementedError or NameError that blank_answer_message
+    recognises as that Korean line and the cell's line, no traceback; the exception's message
+    becomes the Korean line too (nbgrader's feedback shows it). Other errors are shown as
+    before. The cell still ends in an error. Does nothing outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        message = blank_answer_message(value, exercises, shell.user_ns)
+        if message is not None:
+            value.args = (message,)
+            value._render_traceback_ = lambda: _short_traceback(value)
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+    shell.set_custom_exc((NameError, NotImplementedError), show)

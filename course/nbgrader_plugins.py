@@ -1,7 +1,8 @@
 """nbgrader preprocessors that the course adds (registered in nbgrader_config.py).
 
 - InlineChecks (generate_assignment): the source notebooks say `from course.checks import *`;
-  the student version gets the module's text instead, so it runs alone in Colab.
+  the student version gets the module's text instead, so it runs alone in Colab, and a call that
+  makes a blank exercise explain itself in Korean (checks.explain_blank_answers).
 - ColabBadge (generate_assignment): an "Open in Colab" badge under the title.
 - HideHiddenTests (generate_feedback): hidden tests and the tracebacks of test cells
   stay out of the feedback students receive.
@@ -22,6 +23,7 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from traitlets import Integer, Unicode
 
 from course import cells
+from course.cell_names import defined_and_read
 from course.status import (
     CELL_WOULD_NOT_STOP,
     HIDDEN_LINE_REMOVED,
@@ -51,16 +53,53 @@ def colab_badge(repository, branch, assignment_id, notebook_id):
     return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
 
 
-def inline_checks_source():
-    return CHECKS_MODULE.read_text(encoding="utf-8").rstrip("\n")
+EXERCISE_HEADING = re.compile(r"^#+\s*(문제\s*\d+)", re.M)  # "### 문제 3. 논리 게이트 (3점)"
+
+
+def inline_checks_source(exercises=None):
+    """The check helpers' code, as the release's checks cell holds it; with `exercises`
+    ({name: label}, see exercise_names), followed by the call that makes blank exercises
+    explain themselves."""
+    source = CHECKS_MODULE.read_text(encoding="utf-8").rstrip("\n")
+    if exercises is None:
+        return source
+    entries = "".join(f"\n    {name!r}: {label!r}," for name, label in exercises.items())
+    return (f"{source}\n\n\n# 답하지 않은 문제를 한국어로 알려 줍니다 (`course release`가 이 강의의 이름을 넣음)\n"
+            f"explain_blank_answers({{{entries}\n}})")
+
+
+def exercise_names(nb):
+    """{name: exercise label} for the names that the solution cells define and that the
+    notebook's other code cells read (hidden tests left out, so the release shows no name that
+    only they use). The label is the "문제 N" of the last heading above the solution cell,
+    else the cell's grade_id. In notebook order."""
+    delimiters = ClearHiddenTests()  # nbgrader's default BEGIN/END HIDDEN TESTS
+    hidden = re.compile(rf"{re.escape(delimiters.begin_test_delimeter)}.*?"
+                        rf"{re.escape(delimiters.end_test_delimeter)}", re.S)
+    read, defined, label = set(), {}, None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heading = EXERCISE_HEADING.findall(cell.source)
+            label = heading[-1] if heading else label
+        elif cells.is_answer(cell):
+            for name in sorted(defined_and_read(cell.source)[0]):
+                defined.setdefault(name, label or cells.grade_id(cell))
+        elif cell.cell_type == "code":
+            read |= defined_and_read(hidden.sub("", cell.source))[1]
+    return {name: exercise for name, exercise in defined.items() if name in read}
 
 
 class InlineChecks(NbGraderPreprocessor):
-    """Replace the cell that imports course.checks with the module's own code."""
+    """Replace the cell that imports course.checks with the module's own code, and the call
+    that names each exercise's names (exercise_names) for the Korean blank-answer messages."""
+
+    def preprocess(self, nb, resources):
+        self._exercises = exercise_names(nb)
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and CHECKS_IMPORT in cell.source.splitlines():
-            cell.source = inline_checks_source()
+            cell.source = inline_checks_source(self._exercises)
         return cell, resources
 
 

@@ -21,12 +21,15 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 @dataclass(frozen=True)
 class WrongAnswer:
-    """A plausible mistake: `code` replaces solution cell `cell` and costs the tests in `loses`."""
+    """A plausible mistake: `code` replaces solution cell `cell` and costs the tests in `loses`.
+    `visible`: the visible checks of every test cell in `loses` already fail, so the student
+    sees the mistake before grading (None: the catalogue does not say)."""
     name: str
     cell: str
     code: str
     loses: list = field(default_factory=list)
     why: str = ""
+    visible: bool | None = None
 
 
 def wrong_answers(root, lesson):
@@ -35,7 +38,8 @@ def wrong_answers(root, lesson):
         return []
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("wrong", [])
     return [WrongAnswer(name=e["name"], cell=e["cell"], code=e["code"].strip("\n"),
-                        loses=list(e["loses"]), why=e.get("why", "")) for e in entries]
+                        loses=list(e["loses"]), why=e.get("why", ""), visible=e.get("visible"))
+            for e in entries]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Every lesson: the solution runs and passes; every graded check fails on the blank release
-and each catalogued wrong answer loses exactly its points; every alternative correct answer
-keeps every point; feedback hides hidden tests."""
+"""Every lesson: the solution runs and passes; every graded check fails on the blank release,
+saying in Korean what to answer, and each catalogued wrong answer loses exactly its points, in
+the visible checks when the catalogue says so; every alternative correct answer keeps every
+point; feedback hides hidden tests."""
 import html
 import re
 
@@ -8,7 +9,7 @@ import nbformat
 import pytest
 from conftest import LESSONS, per_lesson
 
-from course import submissions
+from course import cells, submissions
 from course.execute import errors
 from course.gradebook import cell_scores
 from course.paths import (
@@ -32,6 +33,38 @@ def _graded_cells(lesson):
     return submissions.graded_cells(REPOSITORY_ROOT, lesson)
 
 
+def _test_cell_errors(nb):
+    """{grade_id: (test cell, its first error output)} of the graded test cells that failed."""
+    return {cells.grade_id(cell): (cell, errors[0]) for cell in nb.cells if cells.is_test(cell)
+            and (errors := [o for o in cell.outputs if o.output_type == "error"])}
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failed_line(error):
+    """The line of the cell at which its error happened: the course's short traceback says
+    "(이 셀의 N번째 줄)", IPython's own starts at the cell's frame, "Cell In[k], line N"."""
+    text = ANSI.sub("", "\n".join(error.traceback))
+    match = re.search(r"\(이 셀의 (\d+)번째 줄\)|Cell In\[\d+\], line (\d+)", text)
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def hidden_lines(cell):
+    """Line numbers (as IPython counts them: leading blank lines dropped) of the cell's hidden
+    tests, their BEGIN/END lines included."""
+    lines = cell.source.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    hidden, inside = set(), False
+    for number, line in enumerate(lines, start=1):
+        begin, end = "BEGIN HIDDEN TESTS" in line, "END HIDDEN TESTS" in line
+        if begin or end or inside:
+            hidden.add(number)
+        inside = (inside or begin) and not end
+    return hidden
+
+
 def _scores(graded, student):
     result = graded.results[student]
     assert str(result.status) == "graded", f"{student}: {result.reason}"
@@ -51,6 +84,12 @@ def test_every_exercise_has_a_catalogued_wrong_answer(lesson):
     assert tests <= {test for wrong in wrongs for test in wrong.loses}, (
         "test cells without a wrong answer: " + ", ".join(sorted(tests - {
             t for w in wrongs for t in w.loses})))
+
+
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_every_wrong_answer_says_whether_the_visible_check_catches_it(lesson):
+    unsaid = [w.name for w in submissions.wrong_answers(REPOSITORY_ROOT, lesson) if not isinstance(w.visible, bool)]
+    assert not unsaid, f"say visible = true or false for {unsaid}"
 
 
 @pytest.mark.parametrize("lesson", per_lesson())
@@ -92,6 +131,48 @@ def test_blank_release_fails_every_check(graded_lesson, lesson):
     failed = {cell.metadata.nbgrader.grade_id for cell in autograded.cells
               if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)}
     assert set(_graded_cells(lesson)) <= failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_blank_checks_say_in_korean_what_to_answer(graded_lesson, lesson):
+    """Each test cell of the blank release fails with one Korean line and the line of the cell,
+    no traceback (course/checks.py), and the student's feedback shows that line."""
+    graded = graded_lesson(lesson)
+    failed = _test_cell_errors(nbformat.read(autograded_notebook(graded.root, "blank", lesson), as_version=4))
+    assert set(failed) == set(_graded_cells(lesson))
+    page = feedback_html(graded.root, "blank", lesson).read_text(encoding="utf-8")
+    feedback = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for grade_id, (_, error) in failed.items():
+        said = f"{error.ename}: {error.evalue}"
+        assert re.search("[가-힣]", error.evalue), f"{grade_id}: {said}"
+        assert error.traceback == [said, f"(이 셀의 {failed_line(error)}번째 줄)"], f"{grade_id}: {error.traceback}"
+        assert said in feedback, f"{grade_id}: the feedback does not show {said!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lesson", "wrong_name"), per_lesson(WRONG))
+def test_the_visible_checks_catch_a_wrong_answer_as_catalogued(graded_lesson, lesson, wrong_name):
+    """`visible = true` in wrong_answers.toml: every test cell the answer loses failed outside its
+    hidden tests (the release's check cell, which has only the rest, fails too); `false`: at
+    least one failed only in its hidden tests. A visible failure's message is in the feedback."""
+    graded = graded_lesson(lesson)
+    student, pack = graded.student_with(wrong_name)
+    wrong = next(w for w in pack if w.name == wrong_name)
+    failed = _test_cell_errors(nbformat.read(autograded_notebook(graded.root, student, lesson), as_version=4))
+    page = feedback_html(graded.root, student, lesson).read_text(encoding="utf-8")
+    feedback = html.unescape(re.sub(r"<[^>]+>", "", page))
+    where = {}
+    for grade_id in wrong.loses:
+        assert grade_id in failed, f"{grade_id} did not fail"
+        cell, error = failed[grade_id]
+        line = failed_line(error)
+        assert line is not None, f"{grade_id}: no line in {error.traceback}"
+        where[grade_id] = "hidden" if line in hidden_lines(cell) else "visible"
+        if where[grade_id] == "visible":
+            assert f"{error.ename}: {error.evalue}" in feedback, f"{grade_id}: message not in the feedback"
+    caught = all(part == "visible" for part in where.values())
+    assert caught == wrong.visible, f"{wrong.name} ({wrong.why}) failed in these parts: {where}"
 
 
 @pytest.mark.slow

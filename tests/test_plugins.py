@@ -16,6 +16,7 @@ from course.nbgrader_plugins import (
     HideHiddenTests,
     InlineChecks,
     ResilientExecute,
+    exercise_names,
     inline_checks_source,
 )
 from course.paths import REPOSITORY_ROOT
@@ -39,8 +40,32 @@ def test_inline_checks_replaces_exactly_the_import_cell():
     InlineChecks().preprocess(nb, {})
     changed = [i for i, (old, new) in enumerate(zip(before.cells, nb.cells)) if old != new]
     assert changed == [3]
-    assert nb.cells[3].source == (REPOSITORY_ROOT / "course" / "checks.py").read_text(encoding="utf-8").rstrip()
-    assert nb.cells[3].source == inline_checks_source() and "def check_equal" in nb.cells[3].source
+    module = (REPOSITORY_ROOT / "course" / "checks.py").read_text(encoding="utf-8").rstrip()
+    assert inline_checks_source() == module and "def check_equal" in module
+    assert nb.cells[3].source == inline_checks_source({})
+    assert nb.cells[3].source.startswith(f"{module}\n") and nb.cells[3].source.endswith("explain_blank_answers({\n})")
+
+
+def test_exercise_names_are_the_answers_names_that_other_cells_use():
+    nb = lesson(new_markdown_cell("### 문제 1. 두 배 (2점)"),
+                answer_cell("double", "def _helper(x):\n    return x\n\n\ndef double(x):\n    ### BEGIN SOLUTION\n"
+                                      "    return 2 * _helper(x)\n    ### END SOLUTION"),
+                graded_cell("test_double", "assert double(2) == 4"),
+                new_markdown_cell("## 정리\n\n### 문제 2. 반과 상수 (1점)\n설명"),
+                answer_cell("halve", "### BEGIN SOLUTION\nHALF = 0.5\nSECRET = 3\n"
+                                     "halve = lambda x: x * HALF\n### END SOLUTION"),
+                graded_cell("test_halve", "assert halve(4) == 2 and HALF\n### BEGIN HIDDEN TESTS\n"
+                                          "assert SECRET\n### END HIDDEN TESTS"),
+                new_code_cell("print(double(HALF))"))
+    # _helper and SECRET (read by a hidden test only) are no one's business; the label is the
+    # last "문제 N" heading above the answer cell
+    assert exercise_names(nb) == {"double": "문제 1", "HALF": "문제 2", "halve": "문제 2"}
+    nb.cells.insert(1, locked_cell("checks", CHECKS_IMPORT))
+    InlineChecks().preprocess(nb, {})
+    assert nb.cells[1].source == inline_checks_source({"double": "문제 1", "HALF": "문제 2", "halve": "문제 2"})
+    assert nb.cells[1].source.endswith(
+        "explain_blank_answers({\n    'double': '문제 1',\n    'HALF': '문제 2',\n    'halve': '문제 2',\n})")
+    compile(nb.cells[1].source, "checks", "exec")
 
 
 # ---- ColabBadge -----------------------------------------------------------------------------
