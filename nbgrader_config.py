@@ -49,6 +49,13 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 
 # ---- autograde (`course grade`, and plain `nbgrader autograde`) ---------------------------
+# Where `course grade` grades: "" on this machine's worker processes (`--jobs`), or a Dask
+# scheduler "tcp://HOST:PORT" whose workers (other machines, a SLURM allocation) grade each
+# submission in a scratch course of their own and send the results back; `course grade
+# --scheduler` overrides it. The workers need this course's Python environment and bubblewrap,
+# not its folder (README: "Grading on more machines").
+c.GradeEngine.scheduler_address = ""
+
 # nbgrader's own pipeline, with its Execute replaced by ResilientExecute: a cell that kills
 # the kernel, or runs past the timeout and will not stop, costs that cell (the kernel is
 # restarted and the clean cells before it are replayed), and output is limited as it arrives.

@@ -1,0 +1,98 @@
+"""Where `course grade` runs its jobs: on this machine's worker processes (course.grade, the
+default), or on a Dask cluster (distributed) when a scheduler address is set:
+`c.GradeEngine.scheduler_address` in nbgrader_config.py, or `course grade --scheduler`.
+
+On a cluster nothing is shared but the network: each job goes to a worker as bytes (the
+lesson's shipment.LessonKit, sent once per lesson, and the student's shipment.Submission),
+is graded there in a scratch course (course.remote_job), and comes back as a shipment.Graded.
+This process alone writes the course: autograded/, feedback/ and the gradebook.
+"""
+from uuid import uuid4
+
+from traitlets import Unicode
+from traitlets.config import Configurable
+
+from course import gradebook
+from course.errors import CourseError
+from course.gradebook_transfer import store_submission
+from course.nbgrader_api import course_directory, load_config
+from course.paths import step_folder
+from course.result import Result
+from course.shipment import lesson_kit, pack_submission, write_files
+from course.status import Note, Status
+
+CONNECT_SECONDS = 30
+IN_FLIGHT_PER_THREAD = 2  # jobs queued per worker thread; the rest are packed as those finish
+
+
+class GradeEngine(Configurable):
+    """Settings of `course grade`'s engine (nbgrader_config.py: c.GradeEngine...)."""
+    scheduler_address = Unicode(
+        "", help="A Dask scheduler (tcp://HOST:PORT) whose workers grade the submissions; "
+                 "'' grades them on this machine's worker processes").tag(config=True)
+
+
+def scheduler_address(config):
+    """The Dask scheduler address the config (with any `--scheduler` override) names, or ''."""
+    return GradeEngine(config=config).scheduler_address
+
+
+def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
+    """Grade every (student, lesson) of `pairs` on the Dask cluster at `address` and write what
+    comes back into the course; return the Results, calling `on_result(result)` as each arrives.
+    Raises CourseError where the scheduler cannot be reached; a job that raised, or whose
+    worker was lost, is FAILED with the reason."""
+    from distributed import Client, as_completed
+
+    from course.remote_job import run
+
+    root = str(root)
+    coursedir = course_directory(root, load_config(root, overrides))
+    try:
+        client = Client(address, timeout=f"{CONNECT_SECONDS}s")
+    except OSError as error:
+        raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    results = []
+    with client:
+        kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
+                for lesson in sorted({lesson for _, lesson in pairs})}
+        waiting = list(pairs)
+        jobs = as_completed()
+        pending = {}
+
+        def send(count):
+            for _ in range(min(count, len(waiting))):
+                student, lesson = waiting.pop(0)
+                future = client.submit(run, kits[lesson], pack_submission(coursedir, student, lesson),
+                                       overrides, pure=False, key=f"grade-{lesson}-{student}-{uuid4().hex}")
+                pending[future.key] = (student, lesson)
+                jobs.add(future)
+
+        send(max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_THREAD)
+        for future in jobs:
+            student, lesson = pending.pop(future.key)
+            result = _store(root, coursedir, student, lesson, future)
+            future.release()
+            results.append(result)
+            if on_result:
+                on_result(result)
+            send(1)
+    return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def _store(root, coursedir, student, lesson, future):
+    """Write one job's outcome into the course (its earlier score, autograded copy and feedback
+    removed first, as a local job does); return its Result."""
+    gradebook.forget(root, coursedir, student, lesson)
+    try:
+        graded = future.result()
+    except Exception as error:  # noqa: BLE001 (the job raised on the worker, or its worker was lost)
+        note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
+        return Result(student, lesson, Status.FAILED, max_score=gradebook.score(root, student, lesson)[1],
+                      notes=[note])
+    write_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson), graded.autograded)
+    write_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson), graded.feedback)
+    if graded.record is not None:
+        with gradebook.gradebook(root, coursedir) as gb:
+            store_submission(gb, lesson, student, graded.record)
+    return graded.result
