@@ -40,7 +40,8 @@ def scheduler_address(config):
 def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
     """Grade every (student, lesson) of `pairs` on the Dask cluster at `address` and write what
     comes back into the course; return the Results, calling `on_result(result)` as each arrives.
-    Raises CourseError where the scheduler cannot be reached; a job that raised, or whose
+    Raises CourseError where the scheduler cannot be reached or has no worker for CONNECT_SECONDS;
+    a job that raised, or whose
     worker was lost, is FAILED with the reason."""
     from distributed import Client, as_completed
 
@@ -54,6 +55,11 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
         raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     results = []
     with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            raise CourseError(f"the Dask scheduler at {address} has no workers (start some with "
+                              f"`dask worker {address}`)") from None
         kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
                 for lesson in sorted({lesson for _, lesson in pairs})}
         waiting = list(pairs)

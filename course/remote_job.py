@@ -8,8 +8,10 @@ sandboxed kernel gets the uid of its own grading process, and a job that kills i
 costs that job, not the Dask worker. A job whose process died is tried once more in a new one.
 """
 import multiprocessing
+import os
 import tempfile
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -18,6 +20,7 @@ from course.result import Result
 from course.status import Note, Status
 
 _pool = {"executor": None, "lock": threading.Lock()}
+PARENT_CHECK_SECONDS = 1.0
 
 
 def run(kit, submission, overrides=None):
@@ -43,8 +46,21 @@ def _executor(replace=False):
             if _pool["executor"] is not None:
                 _pool["executor"].shutdown(wait=False, cancel_futures=True)
             _allow_children()
-            _pool["executor"] = ProcessPoolExecutor(_threads(), mp_context=multiprocessing.get_context("spawn"))
+            _pool["executor"] = ProcessPoolExecutor(_threads(), mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_exit_with, initargs=(os.getpid(),))
         return _pool["executor"]
+
+
+def _exit_with(parent):
+    """In a child: end it when the Dask worker `parent` (a process id) is gone (its sandboxed
+    kernels die with it). A stopped worker does not always shut its pool down, and its children
+    would wait for jobs for ever."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-worker").start()
 
 
 def _threads():
@@ -57,8 +73,8 @@ def _threads():
 
 def _allow_children():
     """A Dask nanny starts its worker as a daemon process (Dask's setting distributed.worker.daemon),
-    and multiprocessing refuses to start children from a daemon process. The children here are
-    the worker's own: each ends when the pipe from the worker closes, so they are allowed."""
+    and multiprocessing refuses to start children from a daemon process. The children here end
+    with the worker (_exit_with), so they are allowed."""
     process = multiprocessing.current_process()
     if process.daemon:
         process._config["daemon"] = False
@@ -70,32 +86,17 @@ def grade_shipped(kit, submission, overrides=None):
     gradebook (whatever gradebook nbgrader_config.py names) and is removed afterwards."""
     from course import gradebook, job
     from course.gradebook_transfer import submission_record
-    from course.nbgrader_api import course_directory, load_config
-    from course.paths import notebook, step_folder
+    from course.paths import step_folder
     from course.sandbox import sandbox_refusal
-    from course.shipment import Graded, folder_files, unpack_submission
+    from course.shipment import Graded, folder_files
 
     student, lesson = submission.student, submission.lesson
     with tempfile.TemporaryDirectory(prefix="course-job-") as scratch:
-        root = Path(scratch) / "course"
-        root.mkdir()
-        (root / "gradebook.db").write_bytes(kit.gradebook)
-        # Appended to the course's config, so that every reader of it (course.gradebook too)
-        # finds this scratch gradebook.
-        (root / "nbgrader_config.py").write_bytes(
-            kit.config + b"\n\n# course grade on a Dask worker: this scratch course's own gradebook\n"
-            + f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n".encode())
-        config = load_config(root, overrides)
+        root, config, coursedir = scratch_course(kit, submission, scratch, overrides)
         refusal = sandbox_refusal(config)
         if refusal:
             note = Note.JOB_FAILED.say(f"the sandbox cannot run on the worker: {refusal}"[:300])
             return Graded(Result(student, lesson, Status.FAILED, notes=[note]), {}, {}, None)
-        coursedir = course_directory(root, config)
-        for step, data in ((coursedir.source_directory, kit.source), (coursedir.release_directory, kit.release)):
-            path = notebook(coursedir, step, ".", lesson)
-            path.parent.mkdir(parents=True)
-            path.write_bytes(data)
-        unpack_submission(submission, coursedir, scratch)
         gradebook.prepare(root, [(student, lesson)])
         job.init_worker(str(root), overrides)
         result = job.grade_one(str(root), student, lesson)
@@ -105,3 +106,29 @@ def grade_shipped(kit, submission, overrides=None):
                       folder_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson)),
                       folder_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson)),
                       record)
+
+
+def scratch_course(kit, submission, scratch, overrides=None):
+    """Make a course in the folder `scratch` from `kit` (its config, notebooks and gradebook)
+    with `submission` in its submitted/; return (its root, its config with `overrides`, its
+    nbgrader CourseDirectory)."""
+    from course.nbgrader_api import course_directory, load_config
+    from course.paths import notebook
+    from course.shipment import unpack_submission
+
+    root = Path(scratch) / "course"
+    root.mkdir()
+    (root / "gradebook.db").write_bytes(kit.gradebook)
+    # Appended to the course's config, so that every reader of it (course.gradebook too) finds
+    # this scratch gradebook.
+    (root / "nbgrader_config.py").write_bytes(
+        kit.config + b"\n\n# course grade on a Dask worker: this scratch course's own gradebook\n"
+        + f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n".encode())
+    config = load_config(root, overrides)
+    coursedir = course_directory(root, config)
+    for step, data in ((coursedir.source_directory, kit.source), (coursedir.release_directory, kit.release)):
+        path = notebook(coursedir, step, ".", kit.lesson)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+    unpack_submission(submission, coursedir, scratch)
+    return root, config, coursedir

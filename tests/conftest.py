@@ -155,5 +155,7 @@ def postgres_admin_url():
 
 @pytest.fixture
 def postgres_url(postgres_admin_url):
-    """A new, empty database on that server (SQLAlchemy URL, driver psycopg)."""
-    return postgres_server.new_database(postgres_admin_url)
+    """A new, empty database on that server (SQLAlchemy URL, driver psycopg), dropped afterwards."""
+    url = postgres_server.new_database(postgres_admin_url)
+    yield url
+    postgres_server.drop_database(postgres_admin_url, url)

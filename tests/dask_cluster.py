@@ -9,7 +9,10 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import psutil
+
 START_SECONDS = 120  # a loaded 2-core machine takes a while to import distributed thrice
+LEFTOVER_SECONDS = 20  # for the workers' grading processes to end after their worker
 
 
 @contextmanager
@@ -17,7 +20,8 @@ def local_cluster(folder, workers=2, env=None):
     """Start a scheduler and `workers` workers with their files (logs, the scheduler file, the
     workers' scratch space) in `folder` (made here); yield the scheduler's address
     (tcp://127.0.0.1:PORT) once every worker has joined. Raises RuntimeError, with the logs,
-    where that takes longer than START_SECONDS."""
+    where that takes longer than START_SECONDS, and afterwards where a process the cluster
+    started (a worker's grading process) outlived it by LEFTOVER_SECONDS (it is killed)."""
     from distributed import Client
 
     folder = Path(folder)
@@ -25,15 +29,16 @@ def local_cluster(folder, workers=2, env=None):
     dask = str(Path(sys.executable).parent / "dask")
     scheduler_file = folder / "scheduler.json"
     environment = {**os.environ, **(env or {})}
+    started = []
     with ExitStack() as stack:
+        stack.callback(_stop_all, started)
         logs = []
 
         def start(name, command):
             log = stack.enter_context(open(folder / f"{name}.log", "wb"))
             logs.append(folder / f"{name}.log")
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment,
-                                       cwd=folder)
-            stack.callback(_stop, process)
+            started.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            env=environment, cwd=folder))
 
         start("scheduler", [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                             "--scheduler-file", str(scheduler_file)])
@@ -56,13 +61,26 @@ def local_cluster(folder, workers=2, env=None):
         yield address
 
 
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
+def _stop_all(processes):
+    """Stop the workers, then the scheduler; RuntimeError if any of their descendants is left."""
+    descendants = []
+    for process in processes:
+        try:
+            descendants += psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            pass
+    for process in reversed(processes):
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _, alive = psutil.wait_procs(descendants, timeout=LEFTOVER_SECONDS)
+    for process in alive:
         process.kill()
-        process.wait()
+    if alive:
+        raise RuntimeError(f"processes outlived the Dask cluster: {[p.pid for p in alive]}")
 
 
 def _tails(logs):

@@ -111,6 +111,12 @@ def new_database(admin_url):
         .render_as_string(hide_password=False)
 
 
+def drop_database(admin_url, url):
+    """Drop the database of `url` (made by new_database) from the server of `admin_url`."""
+    with _connect(admin_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 def query(url, sql):
     """The rows of one SQL query on the database of `url`."""
     with _connect(url) as connection:
