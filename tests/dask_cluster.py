@@ -3,6 +3,7 @@
 started from this environment's bin/ and stopped afterwards."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,9 +17,11 @@ LEFTOVER_SECONDS = 20  # for the workers' grading processes to end after their w
 
 
 @contextmanager
-def local_cluster(folder, workers=2, env=None):
+def local_cluster(folder, workers=2, env=None, hide=()):
     """Start a scheduler and `workers` workers with their files (logs, the scheduler file, the
-    workers' scratch space) in `folder` (made here); yield the scheduler's address
+    workers' scratch space) in `folder` (made here); the folders `hide` are empty for the
+    workers (each worker runs in bubblewrap with an empty tmpfs there, as on a machine that
+    shares no disk with the instructor's). Yield the scheduler's address
     (tcp://127.0.0.1:PORT) once every worker has joined. Raises RuntimeError, with the logs,
     where that takes longer than START_SECONDS, and afterwards where a process the cluster
     started (a worker's grading process) outlived it by LEFTOVER_SECONDS (it is killed)."""
@@ -38,7 +41,7 @@ def local_cluster(folder, workers=2, env=None):
             log = stack.enter_context(open(folder / f"{name}.log", "wb"))
             logs.append(folder / f"{name}.log")
             started.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env=environment, cwd=folder))
+                                            env=environment, cwd=folder, start_new_session=True))
 
         start("scheduler", [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                             "--scheduler-file", str(scheduler_file)])
@@ -49,8 +52,9 @@ def local_cluster(folder, workers=2, env=None):
             time.sleep(0.2)
         time.sleep(0.2)  # the file is written in one go, but be sure it is complete
         address = json.loads(scheduler_file.read_text())["address"]
+        hiding = ["bwrap", "--die-with-parent", "--dev-bind", "/", "/"] + [a for p in hide for a in ("--tmpfs", str(p))] + ["--"]
         for number in range(workers):
-            start(f"worker{number}", [dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
+            start(f"worker{number}", (hiding if hide else []) + [dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
                                       "--no-dashboard", "--host", "127.0.0.1",
                                       "--local-directory", str(folder / f"worker{number}")])
         with Client(address, timeout=f"{START_SECONDS}s") as client:
@@ -62,7 +66,8 @@ def local_cluster(folder, workers=2, env=None):
 
 
 def _stop_all(processes):
-    """Stop the workers, then the scheduler; RuntimeError if any of their descendants is left."""
+    """Stop the workers, then the scheduler (SIGTERM to each one's process group: a worker in
+    bubblewrap gets it too); RuntimeError if any of their descendants is left."""
     descendants = []
     for process in processes:
         try:
@@ -70,11 +75,11 @@ def _stop_all(processes):
         except psutil.NoSuchProcess:
             pass
     for process in reversed(processes):
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     _, alive = psutil.wait_procs(descendants, timeout=LEFTOVER_SECONDS)
     for process in alive:

@@ -1,7 +1,9 @@
 """`course grade --scheduler`: a real Dask scheduler and two workers (separate processes, TCP on
-localhost) grade the tiny course's class and give what local workers give; everything comes
-back into the instructor's course, and the student kernels ran in the sandbox on the workers."""
+localhost, seeing nothing of the course directory) grade the tiny course's class and give what
+local workers give; everything comes back into the instructor's course, and the student kernels
+ran in the sandbox on the workers."""
 import csv
+import os
 import re
 
 import dask_cluster
@@ -23,9 +25,23 @@ WHERE = ("import os\nprint('where:', os.getcwd(), os.getuid(), os.path.exists({r
 
 
 @pytest.fixture(scope="module")
-def scheduler(tmp_path_factory):
-    with dask_cluster.local_cluster(tmp_path_factory.mktemp("dask") / "cluster", workers=2) as address:
+def courses(tmp_path_factory):
+    """Where the tests' course directories are: a folder the workers see empty."""
+    return tmp_path_factory.mktemp("courses")
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory, courses):
+    with dask_cluster.local_cluster(tmp_path_factory.mktemp("dask") / "cluster", workers=2,
+                                    hide=[courses]) as address:
         yield address
+
+
+def _seen_by_workers(address, path):
+    """{worker: whether `path` exists there}."""
+    from distributed import Client
+    with Client(address) as client:
+        return client.run(os.path.exists, str(path))
 
 
 def _class(root):
@@ -47,14 +63,16 @@ def _printed(root, student):
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-def test_a_dask_cluster_grades_the_class_as_local_workers_do(released_tiny_course, tmp_path, scheduler):
-    local = copy_course(released_tiny_course, tmp_path / "local")
+def test_a_dask_cluster_grades_the_class_as_local_workers_do(released_tiny_course, courses, scheduler):
+    local = copy_course(released_tiny_course, courses / "local")
     earned = _class(local)
     expected = _outcome(local, grade(local, jobs=2, progress=False))
     assert {s: outcome[1] for s, outcome in expected[0].items()} == earned
 
-    remote = copy_course(released_tiny_course, tmp_path / "remote")
+    remote = copy_course(released_tiny_course, courses / "remote")
     _class(remote)
+    seen = _seen_by_workers(scheduler, remote / "submitted")
+    assert len(seen) == 2 and not any(seen.values())  # no shared disk
     results = grade(remote, overrides={"GradeEngine": {"scheduler_address": scheduler}}, progress=False)
     assert _outcome(remote, results) == expected
 
@@ -69,8 +87,8 @@ def test_a_dask_cluster_grades_the_class_as_local_workers_do(released_tiny_cours
     assert not (remote / "autograded" / "di").exists()
 
 
-def test_the_cli_sends_the_jobs_to_the_scheduler_named(released_tiny_course, tmp_path, scheduler, capsys):
-    root = copy_course(released_tiny_course, tmp_path / "course")
+def test_the_cli_sends_the_jobs_to_the_scheduler_named(released_tiny_course, courses, scheduler, capsys):
+    root = copy_course(released_tiny_course, courses / "cli")
     tiny_course.submit(root, "ada", tiny_course.answered(root))
     assert main(["grade", "--root", str(root), "--scheduler", scheduler]) == 0
     assert f"Dask: {scheduler}" in capsys.readouterr().err

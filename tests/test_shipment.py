@@ -3,13 +3,17 @@ instructor's machine and unpacked in a worker's scratch course is taken in exact
 original (links, pipes and renamed copies included), and a submission's grades carried from
 one gradebook to another read back the same."""
 import os
+import subprocess
+import sys
 
 import nbformat
+import psutil
 import pytest
 import tiny_course
 from conftest import copy_course
 from nbgrader.api import Gradebook
 
+from course import remote_job
 from course.gradebook import gradebook
 from course.gradebook_transfer import assignment_only_gradebook, store_submission, submission_record
 from course.intake import take_in
@@ -133,3 +137,22 @@ def test_returned_files_stay_inside_their_folder(tmp_path):
         with pytest.raises(ValueError, match="outside"):
             write_files(tmp_path / "autograded", {bad: b"x"})
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_workers_grading_process_ends_with_the_worker(tmp_path):
+    """A Dask worker's pool of grading processes (course.remote_job): when the worker is killed,
+    its idle grading process ends too instead of waiting for jobs for ever."""
+    script = ("import os, time\nfrom course import remote_job\n"
+              "print(remote_job._executor().submit(os.getpid).result(), flush=True)\ntime.sleep(600)\n")
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        child = psutil.Process(int(worker.stdout.readline()))
+        assert child.ppid() == worker.pid
+    finally:
+        worker.kill()
+        worker.wait()
+    try:
+        child.wait(timeout=20 * remote_job.PARENT_CHECK_SECONDS)
+    except psutil.TimeoutExpired:
+        child.kill()
+        pytest.fail(f"the grading process {child.pid} outlived its worker")
