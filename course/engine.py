@@ -40,9 +40,9 @@ def scheduler_address(config):
 def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
     """Grade every (student, lesson) of `pairs` on the Dask cluster at `address` and write what
     comes back into the course; return the Results, calling `on_result(result)` as each arrives.
-    Raises CourseError where the scheduler cannot be reached or has no worker for CONNECT_SECONDS;
-    a job that raised, or whose
-    worker was lost, is FAILED with the reason."""
+    Raises CourseError where the scheduler cannot be reached or has no worker for
+    CONNECT_SECONDS. A job that raised, whose worker was lost, whose submission could not be
+    read or whose outcome could not be stored is FAILED with the reason; the others go on."""
     from distributed import Client, as_completed
 
     from course.remote_job import run
@@ -53,7 +53,30 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
         client = Client(address, timeout=f"{CONNECT_SECONDS}s")
     except OSError as error:
         raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
-    results = []
+    results, waiting, pending, jobs = [], list(pairs), {}, as_completed()
+
+    def finish(result):
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    def refill():
+        """Send jobs until each worker thread the cluster has now has IN_FLIGHT_PER_THREAD
+        (workers may join while it grades); the submissions are read as they are sent."""
+        room = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_THREAD - len(pending)
+        while waiting and room > 0:
+            student, lesson = waiting.pop(0)
+            try:
+                submission = pack_submission(coursedir, student, lesson)
+            except OSError as error:
+                finish(_failed(root, coursedir, student, lesson, error))
+                continue
+            future = client.submit(run, kits[lesson], submission, overrides, pure=False,
+                                   key=f"grade-{lesson}-{student}-{uuid4().hex}")
+            pending[future.key] = (student, lesson)
+            jobs.add(future)
+            room -= 1
+
     with client:
         try:
             client.wait_for_workers(1, timeout=CONNECT_SECONDS)
@@ -62,27 +85,12 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
                               f"`dask worker {address}`)") from None
         kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
                 for lesson in sorted({lesson for _, lesson in pairs})}
-        waiting = list(pairs)
-        jobs = as_completed()
-        pending = {}
-
-        def send(count):
-            for _ in range(min(count, len(waiting))):
-                student, lesson = waiting.pop(0)
-                future = client.submit(run, kits[lesson], pack_submission(coursedir, student, lesson),
-                                       overrides, pure=False, key=f"grade-{lesson}-{student}-{uuid4().hex}")
-                pending[future.key] = (student, lesson)
-                jobs.add(future)
-
-        send(max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_THREAD)
+        refill()
         for future in jobs:
             student, lesson = pending.pop(future.key)
-            result = _store(root, coursedir, student, lesson, future)
+            finish(_store(root, coursedir, student, lesson, future))
             future.release()
-            results.append(result)
-            if on_result:
-                on_result(result)
-            send(1)
+            refill()
     return sorted(results, key=lambda r: (r.student, r.lesson))
 
 
@@ -92,13 +100,19 @@ def _store(root, coursedir, student, lesson, future):
     gradebook.forget(root, coursedir, student, lesson)
     try:
         graded = future.result()
-    except Exception as error:  # noqa: BLE001 (the job raised on the worker, or its worker was lost)
-        note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
-        return Result(student, lesson, Status.FAILED, max_score=gradebook.score(root, student, lesson)[1],
-                      notes=[note])
-    write_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson), graded.autograded)
-    write_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson), graded.feedback)
-    if graded.record is not None:
-        with gradebook.gradebook(root, coursedir) as gb:
-            store_submission(gb, lesson, student, graded.record)
-    return graded.result
+        write_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson), graded.autograded)
+        write_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson), graded.feedback)
+        if graded.record is not None:
+            with gradebook.gradebook(root, coursedir) as gb:
+                store_submission(gb, lesson, student, graded.record)
+        return graded.result
+    except Exception as error:  # noqa: BLE001 (raised on the worker, worker lost, or not storable)
+        return _failed(root, coursedir, student, lesson, error)
+
+
+def _failed(root, coursedir, student, lesson, error):
+    """The FAILED Result of a job that did not end in a graded outcome; nothing of it is kept."""
+    gradebook.forget(root, coursedir, student, lesson)
+    note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
+    return Result(student, lesson, Status.FAILED, max_score=gradebook.score(root, student, lesson)[1],
+                  notes=[note])
