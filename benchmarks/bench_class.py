@@ -1,6 +1,7 @@
 """Grade one generated class twice, in one run: with plain sequential `nbgrader autograde`
 (one call per lesson, as an instructor would type it, every kernel started cold) and with
-`course grade` (parallel, sandboxed, warm kernels, feedback included). Prints submissions per minute for both and the ratio.
+`course grade` (parallel, sandboxed, warm kernels, feedback included). Prints submissions per
+minute for both and the ratio.
 
     python benchmarks/bench_class.py                  # 20 students x every lesson
     python benchmarks/bench_class.py --students 4 01_parameters

@@ -6,7 +6,9 @@ What the grader holds of a forked kernel is a ForkedProcess: the forked process'
 pidfd of it, which cannot reach another process once that PID is reused.
 """
 import asyncio
+import atexit
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -16,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
 from pathlib import Path
 
 from course import kernel_zygote
@@ -68,11 +69,12 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
+_servers = {}  # preloaded modules -> the Zygote of this process
+
+
 class Zygote:
     """The warm-kernel server of this process: started on first use inside the sandbox (the
     system read-only, no network, an unprivileged uid), restarted if it has died."""
-
-    _running = {}  # modules -> Zygote
 
     def __init__(self, modules, command):
         self.modules = tuple(modules)
@@ -90,9 +92,9 @@ class Zygote:
     @classmethod
     def get(cls, modules, command):
         """The running server for `modules`; `command(root, argv)` wraps argv in the sandbox."""
-        zygote = cls._running.get(tuple(modules))
+        zygote = _servers.get(tuple(modules))
         if zygote is None or zygote.process.poll() is not None:
-            zygote = cls._running[tuple(modules)] = cls(modules, command)
+            zygote = _servers[tuple(modules)] = cls(modules, command)
         return zygote
 
     async def ready(self):
@@ -124,7 +126,7 @@ class Zygote:
                 raise WarmKernelsUnavailable(f"the warm-kernel server: {error}") from None
             try:
                 connection, _ = await asyncio.wait_for(loop.sock_accept(listener), START_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise WarmKernelsUnavailable("no kernel was forked (see course.kernel_zygote)") from None
         os.unlink(path)
         with connection:
@@ -140,17 +142,20 @@ _root = []
 
 def sockets_root():
     """The directory, made once per process, under which the server's socket and every forked
-    kernel's socket directory live (the server sees it; each kernel sees only its own)."""
+    kernel's socket directory live (the server sees it; each kernel sees only its own). It and
+    the servers go when the process ends."""
     if not _root:
         _root.append(tempfile.mkdtemp(prefix="course-warm-"))
+        atexit.register(stop_all)
+        multiprocessing.util.Finalize(None, stop_all, exitpriority=10)  # a pool's worker: no atexit
     return _root[0]
 
 
 def stop_all():
     """Kill the servers of this process (their sandboxes end with them)."""
-    for zygote in Zygote._running.values():
+    for zygote in _servers.values():
         zygote.process.kill()
         zygote.process.wait()
-    Zygote._running.clear()
+    _servers.clear()
     if _root:
         shutil.rmtree(_root.pop(), ignore_errors=True)

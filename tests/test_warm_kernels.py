@@ -154,7 +154,7 @@ print(json.dumps(reached))
 
 
 def test_a_dead_server_is_started_again():
-    for zygote in warm_kernels.Zygote._running.values():
+    for zygote in warm_kernels._servers.values():
         zygote.process.kill()
         zygote.process.wait()
     assert _json("import json, sys; print(json.dumps('numpy' in sys.modules))") is True
