@@ -13,7 +13,7 @@ from traitlets.config import Config
 from course import warm_kernels
 from course.sandbox import SandboxedKernelManager
 
-pytestmark = [needs_bubblewrap, pytest.mark.xdist_group("warm_kernels")]
+pytestmark = [needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("warm_kernels")]
 
 LIMITS = {"memory_bytes": 3 * 2**30, "cpu_seconds": 77, "processes": 99}
 
