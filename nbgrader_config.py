@@ -97,6 +97,11 @@ c.SandboxedKernelManager.max_message_bytes = 64 * 2**20
 # One OpenMP/TensorFlow thread per kernel: the parallel jobs fill the cores (on 2 cores this
 # graded 24 submissions in 186 s against 191 s with TensorFlow's own thread count).
 c.SandboxedKernelManager.threads = 1
+# Warm kernels: each grading process imports these once in a sandboxed server and forks every
+# kernel from it (course/kernel_zygote.py), in namespaces of its own, so no submission pays for
+# TensorFlow's import. Not ipywidgets or matplotlib: they set themselves up for the kernel they
+# are imported in. [] starts every kernel cold.
+c.SandboxedKernelManager.preload = ["numpy", "pandas", "tensorflow", "keras"]
 
 # Without this, a widget cell now and then waited the whole timeout for a reply that had
 # arrived: the Output widget's comm_msg, sent on the same socket, took its wake-up (issue 14;

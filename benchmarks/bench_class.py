@@ -1,6 +1,7 @@
 """Grade one generated class twice, in one run: with plain sequential `nbgrader autograde`
-(one call per lesson, as an instructor would type it) and with `course grade` (parallel,
-sandboxed, feedback included). Prints submissions per minute for both and the ratio.
+(one call per lesson, as an instructor would type it, every kernel started cold) and with
+`course grade` (parallel, sandboxed, warm kernels, feedback included). Prints submissions per
+minute for both and the ratio.
 
     python benchmarks/bench_class.py                  # 20 students x every lesson
     python benchmarks/bench_class.py --students 4 01_parameters
@@ -43,7 +44,9 @@ def plain_nbgrader(root, lessons):
     start = time.perf_counter()
     for lesson in lessons:
         lesson_start = time.perf_counter()
-        run = subprocess.run([str(nbgrader), "autograde", lesson, "--force", "--create"], cwd=root,
+        # nbgrader's own way: every kernel started cold (the course's sandbox and executor kept)
+        run = subprocess.run([str(nbgrader), "autograde", lesson, "--force", "--create",
+                              "--SandboxedKernelManager.preload=[]"], cwd=root,
                              capture_output=True, text=True)
         failures += run.stdout.count("Removing failed assignment") + run.stderr.count(
             "Removing failed assignment")

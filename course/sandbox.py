@@ -21,8 +21,10 @@ from pathlib import Path
 
 import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer
+from traitlets import Integer, List, Unicode
 from traitlets.utils.importstring import import_item
+
+from course import warm_kernels
 
 INSTALL_HINT = ("bubblewrap (bwrap) is not installed. Debian/Ubuntu: `sudo apt-get install "
                 "bubblewrap`; Fedora: `sudo dnf install bubblewrap`. Or grade without the sandbox: "
@@ -88,12 +90,13 @@ def _with_parents(path):
 
 
 def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, processes, uid,
-                    workdir_bytes, tmp_bytes, threads=1):
+                    workdir_bytes, tmp_bytes, threads=1, limits=True):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
 
     The working directory (WORKDIR) and /tmp are new tmpfs of `workdir_bytes` and `tmp_bytes`
     (bytes; a write beyond gets "No space left on device"); `runtime_dir` (the grader's socket
-    directory) is the only host path bound writable."""
+    directory) is the only host path bound writable. `limits=False` leaves out prlimit (the
+    warm-kernel server: each kernel it forks sets its own)."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
@@ -115,9 +118,15 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
         # As root: drop to an unprivileged uid (RLIMIT_NPROC does not apply to root).
         command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all"]
-    command += ["prlimit", f"--as={memory_bytes}", f"--cpu={cpu_seconds}",
-                f"--nproc={processes}", "--core=0"]
+    if limits:
+        command += ["prlimit", *(f"--{name.lower()}={value}" for name, value in rlimits(
+            memory_bytes=memory_bytes, cpu_seconds=cpu_seconds, processes=processes).items())]
     return command + list(kernel_cmd)
+
+
+def rlimits(*, memory_bytes, cpu_seconds, processes):
+    """The resource limits of a kernel, by their RLIMIT_ names without the prefix."""
+    return {"AS": memory_bytes, "CPU": cpu_seconds, "NPROC": processes, "CORE": 0}
 
 
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
@@ -141,10 +150,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     tmp_bytes = Integer(256 * 2**20, help="size of the kernel's /tmp (a tmpfs, in memory)").tag(config=True)
     max_message_bytes = Integer(64 * 2**20, help="largest message part the grader accepts from the "
                                                  "kernel; a larger one is dropped").tag(config=True)
+    preload = List(Unicode(), help="modules a warm-kernel server imports once per grading process; "
+                                   "each kernel is forked from it, in namespaces of its own "
+                                   "(course/kernel_zygote.py). Empty: every kernel starts cold"
+                   ).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.runtime_dir = tempfile.mkdtemp(prefix="course-kernel-")
+        self.runtime_dir = tempfile.mkdtemp(prefix="course-kernel-",
+                                            dir=warm_kernels.sockets_root() if self.preload else None)
         self.uid = 60000 + os.getpid() % 5000
         os.chmod(self.runtime_dir, 0o700)
         self.transport = "ipc"
@@ -167,6 +181,41 @@ class SandboxedKernelManager(AsyncKernelManager):
         root = os.geteuid() == 0
         if root:
             self._open_runtime_dir()
+        if self.preload and await self._launch_warm():
+            connection_info = self.provisioner.connection_info
+        else:
+            connection_info = await self._launch_cold(kernel_cmd, **kw)
+        self._reconcile_connection_info(connection_info)
+        if root:
+            await self._wait_for_sockets()
+            os.chmod(self.runtime_dir, 0o750)  # the kernel can no longer create files there
+
+    async def _launch_warm(self):
+        """Fork the kernel from this process's warm-kernel server; False where that cannot be
+        done here (the kernel then starts cold)."""
+        root = os.geteuid() == 0
+        if root:
+            os.chown(warm_kernels.sockets_root(), 0, self.uid)
+            os.chmod(warm_kernels.sockets_root(), 0o770)
+        zygote = warm_kernels.Zygote.get(self.preload, lambda runtime_root, argv: sandbox_command(
+            argv, runtime_root, memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
+            processes=self.processes, uid=self.uid, workdir_bytes=self.workdir_bytes,
+            tmp_bytes=self.tmp_bytes, threads=self.threads, limits=False))
+        request = {"connection_file": self.connection_file, "runtime_dir": self.runtime_dir,
+                   "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes,
+                   "tmp_bytes": self.tmp_bytes,
+                   "limits": rlimits(memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
+                                     processes=self.processes)}
+        try:
+            process = await zygote.fork(request, uid=self.uid if root else None)
+        except warm_kernels.WarmKernelsUnavailable as error:
+            self.log.warning("%s: this kernel starts cold", error)
+            return False
+        self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
+        return True
+
+    async def _launch_cold(self, kernel_cmd, **kw):
+        """Start the kernel in a sandbox of its own; returns the connection info."""
         kw["env"] = {}
         kw["cwd"] = self.runtime_dir  # of bwrap itself; never the autograded folder
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's
@@ -174,10 +223,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                                   cpu_seconds=self.cpu_seconds, processes=self.processes,
                                   uid=self.uid, workdir_bytes=self.workdir_bytes,
                                   tmp_bytes=self.tmp_bytes, threads=self.threads)
-        await super()._async_launch_kernel(command, **kw)
-        if root:
-            await self._wait_for_sockets()
-            os.chmod(self.runtime_dir, 0o750)  # the kernel can no longer create files there
+        return await self.provisioner.launch_kernel(command, **kw)
 
     def _open_runtime_dir(self):
         """Let the kernel's uid (as group) create its sockets; the connection file stays the

@@ -54,11 +54,15 @@ def source_notebook():
 
 
 def make_tiny_course(root):
-    """A course directory at `root` (new or empty) with this repository's nbgrader_config.py and
-    the tiny lesson released; returns its path."""
+    """A course directory at `root` (new or empty) with this repository's nbgrader_config.py
+    (warm kernels preloading numpy only: the lesson needs no TensorFlow) and the tiny lesson
+    released; returns its path."""
     root = Path(root)
     (root / "source" / LESSON).mkdir(parents=True)
     shutil.copy(REPOSITORY_ROOT / "nbgrader_config.py", root)
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        # its kernels are forked warm all the same, from a server that imports only numpy
+        config.write('\nc.SandboxedKernelManager.preload = ["numpy"]\n')
     nbformat.write(source_notebook(), root / "source" / LESSON / f"{LESSON}.ipynb")
     release(root, [LESSON], update_readme=False)
     return root

@@ -1,0 +1,177 @@
+"""The warm-kernel server, run inside a bubblewrap sandbox as `python -c SOURCE
+SOCKET MODULE...` imports the modules (TensorFlow's import is most of a cold kernel's start),
+then forks one student kernel per request, so no kernel pays for the imports again.
+
+Each forked kernel is as separate from the server and from the kernels before it as a kernel in
+a sandbox of its own: it gets new user, mount, PID, IPC, network and UTS namespaces, a fresh size-limited
+tmpfs as working directory and as /tmp (the server's are hidden under them), sees of the
+grader's socket directories only its own, runs as the init of its own PID namespace's tree
+(so it sees no other process and ends with everything it started), with every capability
+dropped and its own resource limits. The server itself is not dumpable: a kernel cannot read or
+write its memory through /proc.
+
+A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
+"workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...}}. The
+forked process connects to `runtime_dir`/fork.sock, where the grader learns its PID, and goes on
+when the grader answers.
+"""
+import ctypes
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+FORK_SOCKET = "fork.sock"
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                      ctypes.c_ulong(flags), data and data.encode()), f"mount {target}")
+
+
+def _drop_capabilities():
+    """No capability now, none after an execve, none ever again (no new privileges)."""
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    _check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient caps")
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: twice, all zero
+    _check(libc.capset(header, data), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
+
+
+def _enter_namespaces(request):
+    """Own user, mount, PID, IPC, network and UTS namespaces; fresh tmpfs for the working directory and /tmp;
+    of the socket directories, only this kernel's."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
+                        | CLONE_NEWUTS), "unshare")
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # else /proc/self/uid_map is not this process's
+    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+    # This process keeps capabilities over the kernel's namespaces: nothing of the kernel's
+    # (same uid) may open its memory.
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    job = os.open(request["runtime_dir"], os.O_PATH | os.O_DIRECTORY)  # bound back below
+    for target, size in ((request["workdir"], request["workdir_bytes"]), ("/tmp", request["tmp_bytes"])):
+        _mount("tmpfs", target, "tmpfs", 0, f"size={size},mode=1777")
+    sockets_root = os.path.dirname(request["runtime_dir"])
+    if os.path.isdir(sockets_root):  # else it was under /tmp, now a new one
+        _mount("tmpfs", sockets_root, "tmpfs", 0, "size=1m,mode=0755")
+    os.makedirs(request["runtime_dir"])
+    _mount(f"/proc/self/fd/{job}", request["runtime_dir"], None, MS_BIND)
+    os.close(job)
+
+
+def _set_limits(limits):
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+
+
+def _kernel(request):
+    """The student's kernel: a new session, no capability, its limits, then ipykernel."""
+    os.setsid()
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process of its own: /proc/self is its own
+    os.chdir(request["workdir"])
+    _drop_capabilities()
+    _set_limits(request["limits"])
+    for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+    from ipykernel import kernelapp
+    kernelapp.launch_new_instance()
+
+
+def _init(parent_alive):
+    """PID 1 of the kernel's namespace: starts the kernel, reaps whatever is orphaned, and ends
+    (taking every process of the namespace with it) when the kernel ends or its parent dies.
+    `parent_alive`: the read end of a pipe whose write end only the parent holds."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if select.select([parent_alive], [], [], 0)[0]:  # end of file: the parent died already
+        os._exit(1)
+    os.close(parent_alive)
+    _drop_capabilities()
+    return os.fork()
+
+
+def _forked(request):
+    """The process the grader holds as the kernel's: tells the grader its PID, sets up the
+    namespaces, and waits for the namespace's init."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as grader:
+        grader.connect(os.path.join(request["runtime_dir"], FORK_SOCKET))
+        grader.recv(1)  # the grader holds a pidfd of this process now
+    _enter_namespaces(request)
+    parent_alive, alive = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(alive)
+        kernel = _init(parent_alive)
+        if kernel == 0:
+            try:
+                _kernel(request)
+            except BaseException as error:  # noqa: BLE001 (the kernel's stderr: the server's log)
+                print(f"course.kernel_zygote: kernel: {type(error).__name__}: {error}", file=sys.stderr)
+                os._exit(70)
+            os._exit(0)
+        while True:
+            pid, status = os.wait()
+            if pid == kernel:
+                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.close(parent_alive)
+    _, status = os.waitpid(init, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def serve(socket_path, modules):
+    """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
+    for module in modules:
+        importlib.import_module(module)
+    from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(socket_path + ".new")
+    server.listen(8)
+    os.rename(socket_path + ".new", socket_path)  # the grader waits for this name
+    while True:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        if not select.select([server], [], [], 1.0)[0]:
+            continue
+        connection, _ = server.accept()
+        with connection, connection.makefile() as lines:
+            request = json.loads(lines.readline())
+        if os.fork() == 0:
+            server.close()
+            try:
+                _forked(request)
+            except BaseException as error:  # noqa: BLE001 (reported to the grader's log)
+                print(f"course.kernel_zygote: {type(error).__name__}: {error}", file=sys.stderr)
+            os._exit(70)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.argv[2:])
