@@ -6,6 +6,7 @@ minute for both and the ratio.
     python benchmarks/bench_class.py                  # 20 students x every lesson
     python benchmarks/bench_class.py --students 4 01_parameters
     python benchmarks/bench_class.py --kernel-threads 0     # TensorFlow's own thread count
+    python benchmarks/bench_class.py --dask --students 8 01_parameters 04_and_xor
 """
 import argparse
 import os
@@ -62,6 +63,9 @@ def main(argv=None):
     parser.add_argument("--kernel-threads", type=int, default=None,
                         help="threads per sandboxed kernel (default: nbgrader_config.py's; 0: TF's own)")
     parser.add_argument("--skip-plain", action="store_true", help="time only `course grade`")
+    parser.add_argument("--dask", action="store_true",
+                        help="also grade on a Dask cluster of a scheduler and two worker processes "
+                             "on this machine (TCP on localhost)")
     args = parser.parse_args(argv)
     lessons = select_lessons(REPOSITORY_ROOT, args.lessons)
     count = args.students * len(lessons)
@@ -81,28 +85,49 @@ def main(argv=None):
             print(f"plain nbgrader autograde: {plain_seconds:7.1f} s  {60 * count / plain_seconds:5.2f} "
                   f"submissions/min  failures: {plain_failures}", flush=True)
 
-        start = time.perf_counter()
         overrides = ({} if args.kernel_threads is None
                      else {"SandboxedKernelManager": {"threads": args.kernel_threads}})
-        results = grade(ours_root, jobs=jobs, overrides=overrides, progress=False)
-        ours_seconds = time.perf_counter() - start
-        failed = [r for r in results if r.status is not Status.GRADED]
-        print(f"course grade:             {ours_seconds:7.1f} s  {60 * count / ours_seconds:5.2f} "
-              f"submissions/min  failures: {len(failed)}", flush=True)
-        per_job = sorted(r.seconds for r in results)
-        print(f"  per submission (in a worker): median {per_job[len(per_job) // 2]:.1f} s, "
-              f"max {per_job[-1]:.1f} s")
-        for r in failed:
-            print(f"  {r.student} {r.lesson}: {r.status}: {r.reason}")
-        print("  mean seconds per submission in a worker: all (autograde, feedback)")
-        for lesson in lessons:
-            mine = [r for r in results if r.lesson == lesson]
-            mean = {phase: sum(r.phases.get(phase, 0) for r in mine) / len(mine)
-                    for phase in ("autograde", "feedback")}
-            print(f"  {lesson:18s} {sum(r.seconds for r in mine) / len(mine):5.1f} "
-                  f"({mean['autograde']:5.1f}, {mean['feedback']:4.1f})")
+        ours_seconds = timed_grade("course grade", ours_root, lessons, count, jobs=jobs,
+                                   overrides=overrides)
         if plain_seconds:
-            print(f"ratio (course grade / plain): {plain_seconds / ours_seconds:.2f}x")
+            print(f"ratio (course grade / plain): {plain_seconds / ours_seconds:.2f}x", flush=True)
+        if args.dask:
+            dask_root = Path(workdir) / "dask"
+            shutil.copytree(plain_root, dask_root, ignore=shutil.ignore_patterns(
+                "autograded", "feedback", "gradebook.db"))
+            sys.path.insert(0, str(REPOSITORY_ROOT / "tests"))
+            from dask_cluster import local_cluster
+            with local_cluster(Path(workdir) / "cluster", workers=2) as address:
+                dask_seconds = timed_grade(
+                    "course grade on Dask", dask_root, lessons, count,
+                    overrides={**overrides, "GradeEngine": {"scheduler_address": address}})
+            if plain_seconds:
+                print(f"ratio (Dask, 2 workers / plain): {plain_seconds / dask_seconds:.2f}x")
+
+
+PHASES = ("kernel start", "setup cell", "cells", "autograde", "feedback")
+
+
+def timed_grade(name, root, lessons, count, **kwargs):
+    """Grade the class at `root` with course.grade.grade(**kwargs); print the rate and where the
+    time went per job; return the seconds."""
+    start = time.perf_counter()
+    results = grade(root, progress=False, **kwargs)
+    seconds = time.perf_counter() - start
+    failed = [r for r in results if r.status is not Status.GRADED]
+    print(f"{name + ':':25s} {seconds:7.1f} s  {60 * count / seconds:5.2f} submissions/min  "
+          f"failures: {len(failed)}", flush=True)
+    for r in failed:
+        print(f"  {r.student} {r.lesson}: {r.status}: {r.reason}")
+    print("  mean seconds per submission in a worker: job = kernel start + setup cell (the "
+          "imports) + the other cells + nbgrader's own work | feedback")
+    print(f"  {'lesson':18s} {'job':>5s} " + " ".join(f"{p:>12s}" for p in PHASES))
+    for lesson in lessons:
+        mine = [r for r in results if r.lesson == lesson]
+        means = [sum(r.phases.get(phase, 0) for r in mine) / len(mine) for phase in PHASES]
+        print(f"  {lesson:18s} {sum(r.seconds for r in mine) / len(mine):5.1f} "
+              + " ".join(f"{m:12.1f}" for m in means), flush=True)
+    return seconds
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from course import gradebook
 from course.diagnose import cell_problems, nbgrader_reason
 from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
-from course.nbgrader_plugins import ResilientExecute
+from course.nbgrader_plugins import PHASE_SECONDS, ResilientExecute
 from course.paths import notebook
 from course.result import Result
 from course.sandbox import kill_kernels
@@ -136,8 +136,10 @@ def _grade(root, student, lesson):
 def _autograde(api, coursedir, result):
     student, lesson = result.student, result.lesson
     tick = time.perf_counter()
+    PHASE_SECONDS.clear()
     outcome = api.autograde(lesson, student, force=True, create=True)
     result.phases["autograde"] = time.perf_counter() - tick
+    result.phases.update(PHASE_SECONDS)  # the parts of it spent in the kernel
     if not outcome["success"]:
         gradebook.forget(coursedir.root, coursedir, student, lesson)
         result.status = Status.FAILED

@@ -13,6 +13,7 @@ import copy
 import math
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -172,6 +173,9 @@ class HideHiddenTests(NbGraderPreprocessor):
 
 
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
+# Where the last notebook's time went (seconds), for a job's Result and the class benchmark:
+# starting kernels (restarts included), the first code cell (the lesson's imports), the others.
+PHASE_SECONDS = {}
 
 
 def output_size(content):
@@ -217,6 +221,15 @@ def processes_left(kernel_manager):
     return [child for child in tree if child.pid not in chain]
 
 
+@contextmanager
+def _timed(phase):
+    tick = time.perf_counter()
+    try:
+        yield
+    finally:
+        PHASE_SECONDS[phase] = PHASE_SECONDS.get(phase, 0.0) + time.perf_counter() - tick
+
+
 class ResilientExecute(Execute):
     """nbgrader's Execute, made robust against one bad cell:
 
@@ -250,13 +263,26 @@ class ResilientExecute(Execute):
     def reset_execution_trackers(self):
         """Start a notebook: no restarts, no output, `max_seconds` from now."""
         super().reset_execution_trackers()
+        PHASE_SECONDS.clear()
         self._clean, self._deaths, self._replaying = [], 0, False
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
 
+    async def async_start_new_kernel(self, **kwargs):
+        with _timed("kernel start"):
+            await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        with _timed("kernel start"):
+            return await super().async_start_new_kernel_client()
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        with _timed("cells" if "setup cell" in PHASE_SECONDS else "setup cell"):
+            return self._run_cell(cell, resources, index)
+
+    def _run_cell(self, cell, resources, index):
         for attempt in range(2):
             skipped = self._skip_reason()
             if skipped:

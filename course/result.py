@@ -9,7 +9,8 @@ from course.status import Status
 @dataclass
 class Result:
     """What one job gives: status, score (points) and notes; seconds of wall time in all and
-    per phase ("autograde", "feedback")."""
+    per phase ("autograde", "feedback"; within autograde "kernel start", "setup cell" and
+    "cells", see course.nbgrader_plugins.PHASE_SECONDS)."""
     student: str
     lesson: str
     status: Status
