@@ -1,0 +1,63 @@
+"""The student's install (issue 15, item 9): environments/student.txt holds what a student needs
+and no instructor tool; each version is pinned in one place; the setup cell prints nothing to
+stderr."""
+import tomllib
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from pinned_envs import (
+    ENVIRONMENTS,
+    installed_closure,
+    lesson_distributions,
+    pins,
+    requirements,
+)
+from setuptools.config.pyprojecttoml import read_configuration
+
+from course.paths import REPOSITORY_ROOT
+
+STUDENT = ENVIRONMENTS / "student.txt"
+INSTRUCTOR = ENVIRONMENTS / "instructor.txt"
+COLAB = ENVIRONMENTS / "colab.txt"
+INSTRUCTOR_TOOLS = {"nbgrader"}  # its JupyterLab extensions are the formgrader and assignment menus
+
+
+def test_the_student_install_holds_no_instructor_tool():
+    student = set(pins(STUDENT))
+    assert not student & INSTRUCTOR_TOOLS, f"{STUDENT.name} names {student & INSTRUCTOR_TOOLS}"
+    pulled_in = installed_closure(student) & INSTRUCTOR_TOOLS
+    assert not pulled_in, f"{STUDENT.name}'s packages require {pulled_in} (as installed here)"
+
+
+def test_the_student_install_holds_what_the_lessons_import():
+    needed = lesson_distributions()
+    assert {"tensorflow", "keras", "ipywidgets"} <= set(needed.values()), needed
+    closure = installed_closure(pins(STUDENT))
+    missing = {module: dist for module, dist in needed.items() if dist not in closure}
+    assert not missing, f"the lessons import {missing}, which {STUDENT.name} does not install"
+    assert {"jupyterlab", "ipykernel"} <= set(pins(STUDENT))
+
+
+@pytest.mark.filterwarnings("ignore:.*beta.*")  # setuptools on [tool.setuptools]
+def test_each_version_is_pinned_in_one_place():
+    student, instructor = pins(STUDENT), pins(INSTRUCTOR)
+    project = read_configuration(REPOSITORY_ROOT / "pyproject.toml")["project"]
+    assert project["dependencies"] == [str(r) for r in requirements(STUDENT) + requirements(INSTRUCTOR)]
+    test_extras = {Requirement(line).name for line in project["optional-dependencies"]["test"]}
+    named_twice = (set(student) & set(instructor)) | ((set(student) | set(instructor)) & test_extras)
+    assert not named_twice, f"pinned in two places: {named_twice}"
+    conda = yaml.safe_load((REPOSITORY_ROOT / "environment.yml").read_text())
+    pip_lines = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
+    assert not [line for line in pip_lines if "==" in line], "environment.yml pins again"
+    python = next(d for d in conda["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    minimum = tomllib.loads((REPOSITORY_ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert python.split("=")[1] == minimum.removeprefix(">=")
+
+
+def test_the_colab_environment_pins_every_package_the_lessons_import():
+    colab = pins(COLAB)
+    missing = set(lesson_distributions().values()) - set(colab) - {"ipython"}
+    assert not missing, f"{COLAB.name} leaves {missing} to the resolver"
+    assert {"ipykernel", "ipython"} <= set(colab)
+    assert colab["tensorflow"] != pins(STUDENT)["tensorflow"], "Colab's TensorFlow is the second one tested"
