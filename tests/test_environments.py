@@ -3,8 +3,11 @@ and no instructor tool; each version is pinned in one place; the setup cell prin
 stderr."""
 import tomllib
 
+import nbformat
 import pytest
 import yaml
+from conftest import per_lesson
+from nbclient import NotebookClient
 from packaging.requirements import Requirement
 from pinned_envs import (
     ENVIRONMENTS,
@@ -15,7 +18,8 @@ from pinned_envs import (
 )
 from setuptools.config.pyprojecttoml import read_configuration
 
-from course.paths import REPOSITORY_ROOT
+from course.kernel_client import kernel_client_config
+from course.paths import REPOSITORY_ROOT, release_notebook
 
 STUDENT = ENVIRONMENTS / "student.txt"
 INSTRUCTOR = ENVIRONMENTS / "instructor.txt"
@@ -61,3 +65,22 @@ def test_the_colab_environment_pins_every_package_the_lessons_import():
     assert not missing, f"{COLAB.name} leaves {missing} to the resolver"
     assert {"ipykernel", "ipython"} <= set(colab)
     assert colab["tensorflow"] != pins(STUDENT)["tensorflow"], "Colab's TensorFlow is the second one tested"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_the_setup_cell_prints_nothing_to_stderr(lesson, monkeypatch):
+    """TensorFlow's import writes absl and C++ log lines to file descriptor 2 whatever
+    TF_CPP_MIN_LOG_LEVEL says; a notebook shows them in a red box under the first cell. The
+    kernel starts as a student's does, without the tests' TF_CPP_MIN_LOG_LEVEL (conftest)."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code")
+    nb.cells = [setup]
+    NotebookClient(nb, timeout=120, config=kernel_client_config(),
+                   resources={"metadata": {"path": str(release_notebook(REPOSITORY_ROOT, lesson).parent)}}).execute()
+    stderr = [output.text for output in setup.outputs if output.get("name") == "stderr"]
+    errors = [f"{o.ename}: {o.evalue}" for o in setup.outputs if o.output_type == "error"]
+    assert not errors, errors
+    assert not stderr, f"the setup cell of {lesson} printed to stderr:\n{''.join(stderr)}"
+    assert any("Keras" in output.get("text", "") for output in setup.outputs), "the setup cell's own line is shown"
