@@ -1,8 +1,11 @@
 """The environments the lessons are meant to run in, as pinned in environments/*.txt: reading
 those files, the packages the release notebooks import, and a kernel in another environment."""
 import ast
+import fcntl
 import importlib.metadata
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,3 +86,34 @@ def write_kernelspec(directory, name, python):
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": name, "language": "python"}))
     return Path(directory)
+
+
+def build_venv(target, requirements_file):
+    """A virtual environment at `target` with exactly `requirements_file` installed (uv, with
+    compiled bytecode, when uv sits beside this Python as CI installs it; else venv and pip).
+    Kept while `target`/requirements.txt equals the file; rebuilt when it changed. Several
+    processes (pytest-xdist workers) may ask at once: one builds, the others wait (a file lock).
+    Returns the environment's python. Raises subprocess.CalledProcessError when an install fails."""
+    target, wanted = Path(target), Path(requirements_file).read_text(encoding="utf-8")
+    python, stamp = target / "bin" / "python", target / "requirements.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text(encoding="utf-8") == wanted and python.exists():
+            return python
+        shutil.rmtree(target, ignore_errors=True)
+        uv = Path(sys.executable).parent / "uv"
+        if uv.exists():
+            subprocess.run([uv, "venv", "-q", "--python", sys.executable, target], check=True)
+            subprocess.run([uv, "pip", "install", "-q", "--compile-bytecode", "--python", python,
+                            "-r", requirements_file], check=True)
+        else:
+            subprocess.run([sys.executable, "-m", "venv", target], check=True)
+            subprocess.run([python, "-m", "pip", "install", "-q", "-r", requirements_file], check=True)
+        stamp.write_text(wanted, encoding="utf-8")
+        return python
+
+
+if __name__ == "__main__":
+    # .ci/run: python tests/pinned_envs.py TARGET REQUIREMENTS_FILE
+    print(build_venv(sys.argv[1], sys.argv[2]))
