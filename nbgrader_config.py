@@ -4,6 +4,8 @@
 says everything they run: `course grade` is plain `nbgrader autograde` + `generate_feedback` on
 this config, with an intake, parallel workers and a report around them.
 """
+import os
+
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
@@ -16,6 +18,13 @@ from course.spreadsheet import SafeCsvExportPlugin
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "nn-basics"
+# The gradebook (nbgrader's database, a SQLAlchemy URL): gradebook.db in the course directory
+# (SQLite) unless the environment variable COURSE_DB_URL names another, for example
+#   COURSE_DB_URL=postgresql+psycopg://grader:PASSWORD@db.example.org:5432/nn_basics
+# (the database must exist; nbgrader creates its tables). Or set it here for good:
+#   c.CourseDirectory.db_url = "postgresql+psycopg://grader@db.example.org/nn_basics"
+if os.environ.get("COURSE_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["COURSE_DB_URL"]
 # Lesson authoring files that must not be copied into release/ or autograded/.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "wrong_answers.toml",
@@ -40,6 +49,13 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 
 # ---- autograde (`course grade`, and plain `nbgrader autograde`) ---------------------------
+# Where `course grade` grades: "" on this machine's worker processes (`--jobs`), or a Dask
+# scheduler "tcp://HOST:PORT" whose workers (other machines, a SLURM allocation) grade each
+# submission in a scratch course of their own and send the results back; `course grade
+# --scheduler` overrides it. The workers need this course's Python environment and bubblewrap,
+# not its folder (README: "Grading on more machines").
+c.GradeEngine.scheduler_address = ""
+
 # nbgrader's own pipeline, with its Execute replaced by ResilientExecute: a cell that kills
 # the kernel, or runs past the timeout and will not stop, costs that cell (the kernel is
 # restarted and the clean cells before it are replayed), and output is limited as it arrives.

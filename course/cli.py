@@ -31,6 +31,8 @@ def _overrides(args):
         overrides["Execute"].update(NO_SANDBOX["Execute"])
     if getattr(args, "timeout", None):
         overrides["Execute"]["timeout"] = args.timeout
+    if getattr(args, "scheduler", None):
+        overrides["GradeEngine"] = {"scheduler_address": args.scheduler}
     return overrides
 
 
@@ -160,6 +162,10 @@ def parser():
     grade.add_argument("--timeout", type=int, metavar="SECONDS",
                        help="time limit of one cell (default: nbgrader_config.py)")
     grade.add_argument("--root", help="course directory (default: here, else this repository)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="grade on the workers of this Dask scheduler (default: "
+                            "c.GradeEngine.scheduler_address, else this machine; --jobs then "
+                            "does not apply)")
     _grading_options(grade)
     grade.set_defaults(run=_grade)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from course import gradebook
+from course.engine import grade_on_cluster, scheduler_address
 from course.errors import CourseError
 from course.intake import find_submissions
 from course.job import STAGING, grade_one, init_worker
@@ -52,11 +53,16 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
     grades.csv and reports/; return the Results sorted by student and lesson.
 
     `overrides` ({"Section": {"trait": value}}) go on top of nbgrader_config.py, as `course
-    grade --no-sandbox` (NO_SANDBOX) and `--timeout` do. Raises CourseError, before grading
-    anything, where the sandbox the config asks for cannot run, where there is nothing to
-    grade or a lesson is not released, or where another run holds the course."""
+    grade --no-sandbox` (NO_SANDBOX), `--timeout` and `--scheduler` do. Where the config names a
+    Dask scheduler (c.GradeEngine.scheduler_address), its workers grade (course.engine) and
+    `jobs` is not used. Raises CourseError, before grading anything, where the sandbox the
+    config asks for cannot run here (on a cluster each worker checks its own), where there is
+    nothing to grade or a lesson is not released, where another run holds the course, or where
+    the scheduler cannot be reached."""
     root = Path(root).resolve()
-    refusal = sandbox_refusal(load_config(root, overrides))
+    config = load_config(root, overrides)
+    address = scheduler_address(config)
+    refusal = None if address else sandbox_refusal(config)
     if refusal:
         raise CourseError(refusal)
     pairs = find_submissions(root, students, lessons)
@@ -65,7 +71,12 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
                           "(expected submitted/<student>/<lesson>/<lesson>.ipynb)")
     with course_lock(root):
         gradebook.prepare(root, pairs)
-        results = _run_jobs(root, pairs, jobs, overrides, progress)
+        if address:
+            bar, count = _progress(len(pairs), f"grading (Dask: {address})", progress)
+            results = grade_on_cluster(root, pairs, address, overrides, on_result=count)
+            bar.close()
+        else:
+            results = _run_jobs(root, pairs, jobs, overrides, progress)
         gradebook.export_csv(root)
         write_report(root, results)
     return results
@@ -77,15 +88,12 @@ def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_
     tried again alone, in a pool of its own; if it kills that one too, it is FAILED and the
     others go on."""
     jobs = max(1, min(jobs or default_jobs(), len(pairs)))
-    bar = tqdm(total=len(pairs), desc=f"grading ({jobs} jobs)", unit="submission",
-               disable=not progress)
+    bar, count = _progress(len(pairs), f"grading ({jobs} jobs)", progress)
     results, broken = [], []
 
     def done(result):
         results.append(result)
-        bar.update()
-        if progress:
-            bar.write(status_line(result))
+        count(result)
 
     for pair, outcome in _pool(root, pairs, jobs, overrides, job, setup):
         broken.append(pair) if isinstance(outcome, BrokenProcessPool) else done(outcome)
@@ -95,6 +103,19 @@ def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_
                  else outcome)
     bar.close()
     return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def _progress(total, description, progress):
+    """A progress bar of `total` submissions and a function that counts one Result on it and
+    prints the Result's line (neither shows anything unless `progress`)."""
+    bar = tqdm(total=total, desc=description, unit="submission", disable=not progress)
+
+    def count(result):
+        bar.update()
+        if progress:
+            bar.write(status_line(result))
+
+    return bar, count
 
 
 def _pool(root, pairs, jobs, overrides, job, setup):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbgrader.api
+import postgres_server
 import pytest
 import tiny_course
 
@@ -133,3 +134,28 @@ def graded_lesson(tmp_path_factory):
         return cache[lesson]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """The URL of a PostgreSQL server whose user may create databases: COURSE_TEST_POSTGRES_URL
+    (.ci/run sets it), else a scratch server started for this session. Skips with the reason
+    where neither can be had, except in CI (the environment variable CI set), where it fails."""
+    if os.environ.get(postgres_server.URL_VARIABLE):
+        yield os.environ[postgres_server.URL_VARIABLE]
+        return
+    problem = postgres_server.why_no_server()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    with postgres_server.scratch_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url):
+    """A new, empty database on that server (SQLAlchemy URL, driver psycopg), dropped afterwards."""
+    url = postgres_server.new_database(postgres_admin_url)
+    yield url
+    postgres_server.drop_database(postgres_admin_url, url)

@@ -83,3 +83,22 @@ def submit(root, student, nb):
     path = folder / f"{LESSON}.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+WRONG = {"add": "def add(a, b):\n    return a - b",
+         "mul": "def mul(a, b):\n    return a + b",
+         "sub": "def sub(a, b):\n    return b - a"}
+
+
+def submit_class(root):
+    """A small class of the tiny lesson: "ada" answers everything, "bo" gets `mul` wrong, "cy"
+    `add` and `sub`, "di" hands in no notebook and "eve" a file that is not one. Returns
+    {student: the score the answers earn} (from POINTS; 0 for those with nothing to grade)."""
+    wrong = {"ada": [], "bo": ["mul"], "cy": ["add", "sub"]}
+    for student, names in wrong.items():
+        submit(root, student, answered(root, {name: WRONG[name] for name in names}))
+    (Path(root) / "submitted" / "di" / LESSON).mkdir(parents=True)
+    (Path(root) / "submitted" / "eve" / LESSON).mkdir(parents=True)
+    (Path(root) / "submitted" / "eve" / LESSON / f"{LESSON}.ipynb").write_text('{"cells": [ oops')
+    earned = {student: FULL - sum(POINTS[name] for name in names) for student, names in wrong.items()}
+    return {**earned, "di": 0, "eve": 0}

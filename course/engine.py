@@ -1,0 +1,118 @@
+"""Where `course grade` runs its jobs: on this machine's worker processes (course.grade, the
+default), or on a Dask cluster (distributed) when a scheduler address is set:
+`c.GradeEngine.scheduler_address` in nbgrader_config.py, or `course grade --scheduler`.
+
+On a cluster nothing is shared but the network: each job goes to a worker as bytes (the
+lesson's shipment.LessonKit, sent once per lesson, and the student's shipment.Submission),
+is graded there in a scratch course (course.remote_job), and comes back as a shipment.Graded.
+This process alone writes the course: autograded/, feedback/ and the gradebook.
+"""
+from uuid import uuid4
+
+from traitlets import Unicode
+from traitlets.config import Configurable
+
+from course import gradebook
+from course.errors import CourseError
+from course.gradebook_transfer import store_submission
+from course.nbgrader_api import course_directory, load_config
+from course.paths import step_folder
+from course.result import Result
+from course.shipment import lesson_kit, pack_submission, write_files
+from course.status import Note, Status
+
+CONNECT_SECONDS = 30
+IN_FLIGHT_PER_THREAD = 2  # jobs queued per worker thread; the rest are packed as those finish
+
+
+class GradeEngine(Configurable):
+    """Settings of `course grade`'s engine (nbgrader_config.py: c.GradeEngine...)."""
+    scheduler_address = Unicode(
+        "", help="A Dask scheduler (tcp://HOST:PORT) whose workers grade the submissions; "
+                 "'' grades them on this machine's worker processes").tag(config=True)
+
+
+def scheduler_address(config):
+    """The Dask scheduler address the config (with any `--scheduler` override) names, or ''."""
+    return GradeEngine(config=config).scheduler_address
+
+
+def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
+    """Grade every (student, lesson) of `pairs` on the Dask cluster at `address` and write what
+    comes back into the course; return the Results, calling `on_result(result)` as each arrives.
+    Raises CourseError where the scheduler cannot be reached or has no worker for
+    CONNECT_SECONDS. A job that raised, whose worker was lost, whose submission could not be
+    read or whose outcome could not be stored is FAILED with the reason; the others go on."""
+    from distributed import Client, as_completed
+
+    from course.remote_job import run
+
+    root = str(root)
+    coursedir = course_directory(root, load_config(root, overrides))
+    try:
+        client = Client(address, timeout=f"{CONNECT_SECONDS}s")
+    except OSError as error:
+        raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    results, waiting, pending, jobs = [], list(pairs), {}, as_completed()
+
+    def finish(result):
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    def refill():
+        """Send jobs until each worker thread the cluster has now has IN_FLIGHT_PER_THREAD
+        (workers may join while it grades); the submissions are read as they are sent."""
+        room = max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_THREAD - len(pending)
+        while waiting and room > 0:
+            student, lesson = waiting.pop(0)
+            try:
+                submission = pack_submission(coursedir, student, lesson)
+            except OSError as error:
+                finish(_failed(root, coursedir, student, lesson, error))
+                continue
+            future = client.submit(run, kits[lesson], submission, overrides, pure=False,
+                                   key=f"grade-{lesson}-{student}-{uuid4().hex}")
+            pending[future.key] = (student, lesson)
+            jobs.add(future)
+            room -= 1
+
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            raise CourseError(f"the Dask scheduler at {address} has no workers (start some with "
+                              f"`dask worker {address}`)") from None
+        kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
+                for lesson in sorted({lesson for _, lesson in pairs})}
+        refill()
+        for future in jobs:
+            student, lesson = pending.pop(future.key)
+            finish(_store(root, coursedir, student, lesson, future))
+            future.release()
+            refill()
+    return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def _store(root, coursedir, student, lesson, future):
+    """Write one job's outcome into the course (its earlier score, autograded copy and feedback
+    removed first, as a local job does); return its Result."""
+    gradebook.forget(root, coursedir, student, lesson)
+    try:
+        graded = future.result()
+        write_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson), graded.autograded)
+        write_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson), graded.feedback)
+        if graded.record is not None:
+            with gradebook.gradebook(root, coursedir) as gb:
+                store_submission(gb, lesson, student, graded.record)
+        return graded.result
+    except Exception as error:  # noqa: BLE001 (raised on the worker, worker lost, or not storable)
+        return _failed(root, coursedir, student, lesson, error)
+
+
+def _failed(root, coursedir, student, lesson, error):
+    """The FAILED Result of a job that did not end in a graded outcome; nothing of it is kept."""
+    gradebook.forget(root, coursedir, student, lesson)
+    note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
+    return Result(student, lesson, Status.FAILED, max_score=gradebook.score(root, student, lesson)[1],
+                  notes=[note])
