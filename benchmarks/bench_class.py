@@ -76,8 +76,10 @@ def main(argv=None):
         plain_root = make_course(REPOSITORY_ROOT, Path(workdir) / "plain", lessons)
         release(plain_root, lessons, update_readme=False)
         make_class(plain_root, lessons, args.students)
-        ours_root = Path(workdir) / "ours"
+        ours_root, dask_root = Path(workdir) / "ours", Path(workdir) / "dask"
         shutil.copytree(plain_root, ours_root)
+        if args.dask:
+            shutil.copytree(plain_root, dask_root)
 
         plain_seconds = None
         if not args.skip_plain:
@@ -92,9 +94,6 @@ def main(argv=None):
         if plain_seconds:
             print(f"ratio (course grade / plain): {plain_seconds / ours_seconds:.2f}x", flush=True)
         if args.dask:
-            dask_root = Path(workdir) / "dask"
-            shutil.copytree(plain_root, dask_root, ignore=shutil.ignore_patterns(
-                "autograded", "feedback", "gradebook.db"))
             sys.path.insert(0, str(REPOSITORY_ROOT / "tests"))
             from dask_cluster import local_cluster
             with local_cluster(Path(workdir) / "cluster", workers=2) as address:

@@ -276,6 +276,9 @@ class ResilientExecute(Execute):
         with _timed("kernel start"):
             return await super().async_start_new_kernel_client()
 
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync names bind its own
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
