@@ -3,7 +3,7 @@ failed nbgrader call."""
 import re
 
 from course import cells
-from course.status import KERNEL_DIED, KERNEL_RESTARTED, OUTPUT_TRUNCATED, Note
+from course.status import KERNEL_DIED, KERNEL_RESTARTED, OUTPUT_TRUNCATED, PROCESSES_LEFT, Note
 
 ERROR_KINDS = {  # ename -> the note it gives
     "CellTimeoutError": Note.TIMEOUT,
@@ -22,7 +22,8 @@ def cell_problems(nb):
     """Notes on what went wrong in a graded notebook: errors in the student's own cells (and
     timeouts, kernel deaths and memory errors anywhere), truncated output, kernel restarts;
     each note names the cells (grade_id, else "cell N")."""
-    problems, truncated, restarted = {}, [], []
+    problems, truncated, restarted, forked = {}, [], [], []
+    processes_left = PROCESSES_LEFT.split("{count}")[-1]
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -33,6 +34,8 @@ def cell_problems(nb):
                 truncated.append(where)
             if output.output_type == "stream" and KERNEL_RESTARTED in output.text:
                 restarted.append(where)
+            if output.output_type == "stream" and processes_left in output.text:
+                forked.append(where)
             if output.output_type != "error" or (test and output.ename not in NOTED_IN_TEST_CELLS):
                 continue
             note = ERROR_KINDS.get(output.ename)
@@ -43,6 +46,8 @@ def cell_problems(nb):
         notes.append(Note.OUTPUT_TRUNCATED.say(", ".join(truncated)))
     if restarted:
         notes.append(Note.KERNEL_RESTARTED.say(", ".join(restarted)))
+    if forked:
+        notes.append(Note.PROCESSES_LEFT.say(", ".join(forked)))
     return notes
 
 

@@ -14,6 +14,7 @@ import re
 import time
 from pathlib import Path
 
+import psutil
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
@@ -30,6 +31,7 @@ from course.status import (
     KERNEL_RESTARTED,
     NOTEBOOK_TIME_LIMIT,
     OUTPUT_TRUNCATED,
+    PROCESSES_LEFT,
     SKIPPED_AFTER_DEATHS,
     UNREADABLE_MESSAGE,
 )
@@ -151,6 +153,31 @@ def output_size(content):
     return size
 
 
+def processes_left(kernel_manager):
+    """The processes a kernel's cells started that are still there: forks, subprocesses,
+    daemons (in the sandbox they are reparented to its init) and children that exited but were
+    never reaped, which still count against the process limit. [] if the kernel's process is
+    unknown or gone. A kernel manager with a `kernel_depth` attribute starts the kernel that
+    many processes below its own (the sandbox: 2); those are not counted."""
+    process = getattr(getattr(kernel_manager, "provisioner", None), "process", None)
+    if process is None:
+        return []
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True)
+        parents = {child.pid: child.ppid() for child in tree}
+        started = {child.pid: child.create_time() for child in tree}
+    except psutil.Error:
+        return []
+    chain = []  # the processes from the manager's down to the kernel: the oldest at each level
+    for _ in range(getattr(kernel_manager, "kernel_depth", 0)):
+        parent = chain[-1] if chain else process.pid
+        below = [pid for pid, ppid in parents.items() if ppid == parent]
+        if not below:
+            return []
+        chain.append(min(below, key=lambda pid: (started[pid], pid)))
+    return [child for child in tree if child.pid not in chain]
+
+
 class ResilientExecute(Execute):
     """nbgrader's Execute, made robust against one bad cell:
 
@@ -159,6 +186,9 @@ class ResilientExecute(Execute):
       outputs of their first run stay), and the cell is tried once more: a cell that died of an
       earlier cell's damage then succeeds; one that kills the kernel itself gets a KernelDied
       error;
+    - a cell that leaves processes behind (forks, subprocesses, unreaped children, which hold
+      the sandbox's process limit and break the kernel's later messages) is kept as it ran, and
+      the kernel is restarted the same way without it;
     - a cell that runs past the timeout and does not stop when interrupted (it ignores SIGINT),
       or whose messages the grader cannot read, gets an error and the kernel is restarted the
       same way; the cell is not tried again;
@@ -214,7 +244,12 @@ class ResilientExecute(Execute):
                 cell.outputs.insert(0, NotebookNode(output_type="stream", name="stderr",
                                                     text=KERNEL_RESTARTED + "\n"))
             cell = self._finish(cell, index)
-            if not any(output.output_type == "error" for output in cell.outputs):
+            left = processes_left(self.km)
+            if left:
+                cell.outputs.append(NotebookNode(output_type="stream", name="stderr",
+                                                 text=PROCESSES_LEFT.format(count=len(left)) + "\n"))
+                self._recover()
+            elif not any(output.output_type == "error" for output in cell.outputs):
                 self._clean.append(index)
             return cell, resources
         cell.outputs.append(_error(KERNEL_DIED, KERNEL_DIED_IN_CELL))

@@ -130,6 +130,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     The `cwd` nbgrader asks for (the autograded folder, which holds the notebook with its hidden
     tests) is not given to the kernel: it works in a fresh tmpfs."""
 
+    kernel_depth = 2  # bwrap, then its init in the new PID namespace, then the kernel
     memory_bytes = Integer(6 * 2**30, help="address-space limit of a kernel").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of a kernel (all its threads)").tag(config=True)
     processes = Integer(512, help="limit on processes and threads of the kernel's uid").tag(config=True)

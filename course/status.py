@@ -59,6 +59,7 @@ class Note(Enum):
     EXCEPTION = "오류 (exception {ename})"
     OUTPUT_TRUNCATED = "출력이 너무 많아 잘림 (output flood truncated)"
     KERNEL_RESTARTED = "커널을 다시 시작해 다시 실행함 (kernel restarted, cell rerun)"
+    PROCESSES_LEFT = "셀이 프로세스를 남겨 커널을 다시 시작함 (processes left behind, kernel restarted)"
     # grading
     FEEDBACK_FAILED = "피드백 생성 실패 (feedback failed)"
     JOB_FAILED = "채점 작업 오류 (grading job raised)"
@@ -77,6 +78,8 @@ KERNEL_DIED = "KernelDied"  # the ename of the error output of a cell in which t
 OUTPUT_TRUNCATED = "[출력이 너무 많아 나머지는 버렸습니다 (output truncated by the grader)]"
 KERNEL_RESTARTED = ("[커널이 죽어 다시 시작하고 이 셀을 다시 실행했습니다 "
                     "(the kernel died; restarted and ran this cell again)]")
+PROCESSES_LEFT = ("[이 셀이 만든 프로세스 {count}개가 남아 커널을 다시 시작했습니다 "
+                  "(the cell left {count} processes behind; the kernel was restarted)]")
 KERNEL_DIED_IN_CELL = ("이 셀을 실행하다 커널이 죽었습니다: os._exit, 세그폴트(segfault), 메모리나 "
                        "프로세스 한도 초과 (the kernel died in this cell)")
 SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 않았습니다 "

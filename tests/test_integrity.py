@@ -44,6 +44,8 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "ignore SIGINT": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)",
     "a thread that prints later": "import threading\nthreading.Timer(5, print, ['x']).start()",
     "read the gc": "import gc\nleak = gc.get_objects()",
+    "script in the feedback": "from IPython.display import Javascript, display\ndisplay(Javascript('alert(1)'))",
+    "update a display": "from IPython.display import display, update_display\nupdate_display('x', display_id='d')",
     "input history": "print(In[-1])",
     "numbered input": "print(_i12)",
     "history list": "for source in _ih:\n    print(source)",
@@ -60,6 +62,8 @@ HONEST = {  # other ways to write a right answer: never flagged
     "comprehensions": "squares = {n: n * n for n in range(4)}\nvalues = [v for v in squares.values() if v]",
     "plots": "import matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (4, 3)\nplt.plot([1, 2])",
     "magics": "%matplotlib inline\n!pip list",
+    "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
+                       "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
 }
 
 

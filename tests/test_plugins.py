@@ -246,3 +246,50 @@ def test_a_rerun_cell_gets_the_whole_output_cap_again(monkeypatch):
     nb = _cells(1)
     _run(nb, {1: [("print, then die", 80), ("print", 80)]}, monkeypatch, max_output_chars=100)
     assert [out.text for out in nb.cells[1].outputs] == [KERNEL_RESTARTED + "\n", "p" * 80]
+
+
+# ---- processes a cell leaves behind ----------------------------------------------------------
+
+class _Manager:
+    """A kernel manager whose kernel is `kernel_depth` processes below `process`."""
+
+    def __init__(self, process, kernel_depth=0):
+        self.provisioner = type("Provisioner", (), {"process": process})()
+        self.kernel_depth = kernel_depth
+
+
+def _wait_for_children(process, count):
+    import time
+
+    import psutil
+    for _ in range(100):
+        if len(psutil.Process(process.pid).children(recursive=True)) >= count:
+            return
+        time.sleep(0.05)
+
+
+def test_processes_under_the_kernel_are_found_and_the_kernels_own_chain_is_not():
+    import subprocess
+    import sys
+
+    from course.nbgrader_plugins import processes_left
+    # A stand-in for bwrap -> its init -> the kernel, where the kernel left two children.
+    kernel = "import subprocess, time; [subprocess.Popen(['sleep', '30']) for _ in range(2)]; time.sleep(30)"
+    init = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {kernel!r}])"
+    process = subprocess.Popen([sys.executable, "-c", init])
+    try:
+        _wait_for_children(process, 3)
+        assert len(processes_left(_Manager(process, kernel_depth=1))) == 2
+        assert len(processes_left(_Manager(process, kernel_depth=0))) == 3
+    finally:
+        import psutil
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.kill()
+        process.kill()
+        process.wait()
+
+
+def test_no_process_is_found_without_a_kernel_process():
+    from course.nbgrader_plugins import processes_left
+    assert processes_left(_Manager(None)) == []
+    assert processes_left(object()) == []

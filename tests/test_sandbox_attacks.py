@@ -106,6 +106,12 @@ if os.fork() == 0:
             time.sleep(1)
     os._exit(0)
 '''
+FORK_BOMB = '''import os, time
+for _ in range(5000):
+    if os.fork() == 0:
+        time.sleep(2)
+        os._exit(0)
+'''
 
 
 def _attacks(root):
@@ -118,12 +124,17 @@ def _attacks(root):
             + SOLUTIONS["add"]}, "graded", FULL),
         "links": ({"add": PLANT_LINKS.format(root=str(root)) + SOLUTIONS["add"]}, "graded", FULL),
         "disks": ({"sub": FILL_DISKS + SOLUTIONS["sub"]}, "graded", FULL),
-        "displays": ({"mul": FLOOD_DISPLAYS + SOLUTIONS["mul"]}, "graded", FULL),
+        "displays": ({"mul": FLOOD_DISPLAYS + SOLUTIONS["mul"]}, "flagged", FULL),
         "huge_print": ({"add": 'print("p" * 300_000_000)\n' + SOLUTIONS["add"]}, "graded", FULL - 2),
         "huge_error": ({"mul": SOLUTIONS["mul"] + '\nraise ValueError("e" * 20_000_000)'}, "graded", FULL),
-        "ignores_sigint": ({"mul": IGNORE_SIGINT + SOLUTIONS["mul"]}, "graded", FULL - 2),
-        "two_hangs": ({"add": IGNORE_SIGINT, "sub": SWALLOW_INTERRUPTS}, "graded", FULL - 3),
-        "daemon": ({"add": LEAVE_PROCESSES + SOLUTIONS["add"]}, "graded", FULL),
+        "ignores_sigint": ({"mul": IGNORE_SIGINT + SOLUTIONS["mul"]}, "flagged", FULL - 2),
+        "two_hangs": ({"add": IGNORE_SIGINT, "sub": SWALLOW_INTERRUPTS}, "flagged", FULL - 3),
+        # Processes a cell leaves behind cost that cell: the kernel is restarted without it.
+        "daemon": ({"add": LEAVE_PROCESSES + SOLUTIONS["add"]}, "flagged", FULL - 2),
+        # Unreaped children hold the process limit and broke the kernel's later messages.
+        "forks_then_floods": ({"add": FORK_BOMB + SOLUTIONS["add"],
+                               "mul": SOLUTIONS["mul"] + "\nfor _ in range(30_000):\n    print('spam ' * 100)"},
+                              "flagged", FULL - 2),
     }
 
 
