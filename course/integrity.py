@@ -71,6 +71,7 @@ PYTHON_MAGICS = {"time", "timeit", "prun", "capture", "debug"}
 HARMLESS_MAGICS = {"matplotlib", "pip", "conda", "who", "whos", "who_ls", "pwd", "ls", "lsmagic",
                    "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput"}
 MAGIC_CALLS = {"run_line_magic": 2, "run_cell_magic": 3, "system": 1, "getoutput": 1}
+_TRANSFORMER = TransformerManager()
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,14 @@ class Finding:
         return f"{self.cell} line {self.line}: {self.rule}: {self.code}"
 
 
-def as_python(code):
+def as_python(code, automagic=True):
     """The Python IPython runs for a cell (magics turned into calls), or None if it does not
     parse. A one-line cell that is not Python may be an automagic (`time f()`): IPython runs it
     as `%time f()`, and so is it read."""
-    manager = TransformerManager()
-    for candidate in (code, "%" + code.strip()) if "\n" not in code.strip() else (code,):
+    one_line = automagic and "\n" not in code.strip()
+    for candidate in (code, "%" + code.strip()) if one_line else (code,):
         try:
-            source = manager.transform_cell(candidate)
+            source = _TRANSFORMER.transform_cell(candidate)
             ast.parse(source)
             return source
         except (SyntaxError, ValueError):
@@ -144,7 +145,7 @@ def _code_in_arguments(line):
     (`-n1 -r 3 code`) that parses, so that no option hides code."""
     words = line.split(" ")
     return [" ".join(words[i:]) for i in range(len(words))
-            if words[i] and not words[i].startswith("-") and as_python(" ".join(words[i:])) is not None]
+            if words[i] and not words[i].startswith("-") and as_python(" ".join(words[i:]), False) is not None]
 
 
 class _Scopes(ast.NodeVisitor):
@@ -304,7 +305,7 @@ def check_code(code, modules, protected, bound_before=(), _depth=0):
     or None}): the student may not rebind them. `bound_before` are the names the student's
     earlier cells bind at module scope (reading `In` is not reading the history if the student
     made `In`). Code that does not parse gives nothing (it cannot run either)."""
-    source = as_python(code)
+    source = as_python(code, automagic=not _depth)
     if source is None:
         return []
     tree = ast.parse(source)
