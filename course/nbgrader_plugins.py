@@ -12,6 +12,7 @@
 import copy
 import math
 import re
+import secrets
 import time
 from pathlib import Path
 
@@ -238,7 +239,10 @@ class ResilientExecute(Execute):
       is dropped while it arrives, except errors, which are kept, cut short (they decide a test
       cell's points); an error stays even if the cell clears its output afterwards;
     - widget (comm) messages are ignored: nothing in them is graded, and their state would go
-      into the notebook's metadata.
+      into the notebook's metadata;
+    - every code cell runs, whatever its tags: nbclient skips cells tagged `skip-execution`
+      (`skip_cells_with_tag`), and a test cell that does not run shows no error and would get its
+      points; the tag is set to a new random string for each notebook, which no cell carries.
     """
 
     max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
@@ -253,6 +257,7 @@ class ResilientExecute(Execute):
         self._clean, self._deaths, self._replaying = [], 0, False
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
+        self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
