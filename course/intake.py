@@ -3,7 +3,7 @@
 `find_submissions` lists the (student, lesson) pairs in submitted/; `take_in` finds and reads one
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
 nbgrader grades. submitted/ is only read, never changed, and only its regular files are taken in
-(course.untrusted): a submission that is a symlink or a special file is refused.
+(course.untrusted): a submission that is a symlink, a hard link or a special file is refused.
 """
 import codecs
 import copy
@@ -112,7 +112,7 @@ def normalise(nb, released):
 def refusal(base, folder, lesson):
     """Why a submission folder cannot be taken in, or None: the folder (or a folder above it,
     up to `base`, submitted/) is a symlink or not a folder, or the notebook to grade is a
-    symlink or a special file (a named pipe, a device)."""
+    symlink, a hard link or a special file (a named pipe, a device)."""
     if not lexists(folder):
         return None
     if not is_real_folder(folder, base):
@@ -212,9 +212,11 @@ def _put_back_tests(nb, released, present):
 
 def check_graded_cells(nb, released, notes):
     """Strip the nbgrader metadata nbgrader would trip over (an unknown or repeated grade_id),
-    and note the test cells the student edited (autograde restores them)."""
+    give every other nbgrader cell back the release's nbgrader metadata (a test cell marked
+    `grade: false` or unlocked would make nbgrader refuse the whole notebook with 'Inconsistent
+    checksums'), and note the test cells the student edited (autograde restores them)."""
     known = {cells.grade_id(c): c for c in released.cells if cells.grade_id(c)}
-    seen = Counter()
+    seen, changed = Counter(), []
     for cell in nb.cells:
         grade_id = cells.grade_id(cell)
         if grade_id is None:
@@ -229,8 +231,13 @@ def check_graded_cells(nb, released, notes):
             notes.append(Note.DUPLICATED_CELL.say(grade_id))
             continue
         original = known[grade_id]
+        if cell.metadata["nbgrader"] != original.metadata["nbgrader"]:
+            cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+            changed.append(grade_id)
         if cells.is_test(original) and cell.source != original.source:
             notes.append(Note.EDITED_LOCKED.say(grade_id))
+    if changed:
+        notes.append(Note.EDITED_LOCKED.say(", ".join(changed) + " (nbgrader metadata)"))
 
 
 def _answer_names(root, lesson):
