@@ -96,6 +96,11 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+# Markdown cells longer than this, or with link reference definitions (nbconvert expands each
+# use: 24 kB of markdown gave 20 MB of HTML), are shown as plain text in the feedback; a page
+# still larger than max_page_chars is replaced by its plain text (`course grade`).
+c.HideHiddenTests.max_markdown_chars = 20_000
+c.HideHiddenTests.max_page_chars = 8_000_000
 
 # ---- The LMS round trip: `course collect`, `course export feedback`, `course export grades` ----
 # `course collect LESSON EXPORT` (course/collect.py) runs nbgrader's zip_collect on an LMS's

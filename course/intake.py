@@ -3,7 +3,7 @@
 `find_submissions` lists the (student, lesson) pairs in submitted/; `take_in` finds and reads one
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
 nbgrader grades. submitted/ is only read, never changed, and only its regular files are taken in
-(course.untrusted): a submission that is a symlink or a special file is refused.
+(course.untrusted): a submission that is a symlink, a hard link or a special file is refused.
 """
 import codecs
 import copy
@@ -20,7 +20,7 @@ from nbgrader.utils import parse_utc
 
 from course import cells, integrity
 from course.cell_names import defined_and_read
-from course.nbgrader_api import make_api
+from course.nbgrader_api import course_directory
 from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
 from course.status import Note, Status
 from course.untrusted import NotRegularFile, is_real_folder, is_regular_file, lexists, read_regular
@@ -41,14 +41,32 @@ class Intake:
 
 
 def find_submissions(root, students=None, lessons=None):
-    """(student, lesson) pairs with a folder in submitted/, sorted, filtered by the names given."""
-    api = make_api(root)
+    """(student, lesson) pairs with a folder (or a link) submitted/<student>/<lesson>, sorted, filtered
+    by the names given. Every folder counts, whatever its name (nbgrader's own listing skips
+    dotted names and names with a line break): take_in refuses the names nbgrader cannot handle,
+    so that they get a row and a reason instead of vanishing."""
+    coursedir = course_directory(root)
+    submitted = Path(coursedir.root) / coursedir.submitted_directory
+    try:
+        names = sorted(entry.name for entry in os.scandir(submitted)
+                       if entry.is_dir() or entry.is_symlink())
+    except FileNotFoundError:
+        names = []
     pairs = []
     for lesson in lessons or lesson_ids(root):
-        for student in sorted(api.get_submitted_students(lesson)):
-            if not students or student in students:
+        for student in names:
+            folder = submitted / student / lesson  # a folder, or a link for take_in to refuse
+            if (not students or student in students) and (folder.is_dir() or folder.is_symlink()):
                 pairs.append((student, lesson))
     return sorted(pairs)
+
+
+def unusable_name(student):
+    """True for a student id nbgrader cannot be given: it skips names starting with a dot or
+    holding a line break, and strips spaces (no-break ones included) at either end, which would
+    grade submitted/kim/ for the folder 'kim '."""
+    return (student.startswith(".") or student != student.strip()
+            or any(not character.isprintable() for character in student))
 
 
 def _find_notebook(folder, lesson, notes):
@@ -112,7 +130,7 @@ def normalise(nb, released):
 def refusal(base, folder, lesson):
     """Why a submission folder cannot be taken in, or None: the folder (or a folder above it,
     up to `base`, submitted/) is a symlink or not a folder, or the notebook to grade is a
-    symlink or a special file (a named pipe, a device)."""
+    symlink, a hard link or a special file (a named pipe, a device)."""
     if not lexists(folder):
         return None
     if not is_real_folder(folder, base):
@@ -212,9 +230,11 @@ def _put_back_tests(nb, released, present):
 
 def check_graded_cells(nb, released, notes):
     """Strip the nbgrader metadata nbgrader would trip over (an unknown or repeated grade_id),
-    and note the test cells the student edited (autograde restores them)."""
+    give every other nbgrader cell back the release's nbgrader metadata (a test cell marked
+    `grade: false` or unlocked would make nbgrader refuse the whole notebook with 'Inconsistent
+    checksums'), and note the test cells the student edited (autograde restores them)."""
     known = {cells.grade_id(c): c for c in released.cells if cells.grade_id(c)}
-    seen = Counter()
+    seen, changed = Counter(), []
     for cell in nb.cells:
         grade_id = cells.grade_id(cell)
         if grade_id is None:
@@ -229,8 +249,13 @@ def check_graded_cells(nb, released, notes):
             notes.append(Note.DUPLICATED_CELL.say(grade_id))
             continue
         original = known[grade_id]
+        if cell.metadata["nbgrader"] != original.metadata["nbgrader"]:
+            cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+            changed.append(grade_id)
         if cells.is_test(original) and cell.source != original.source:
             notes.append(Note.EDITED_LOCKED.say(grade_id))
+    if changed:
+        notes.append(Note.EDITED_LOCKED.say(", ".join(changed) + " (nbgrader metadata)"))
 
 
 def _answer_names(root, lesson):
@@ -242,6 +267,10 @@ def _answer_names(root, lesson):
 def take_in(root, coursedir, student, lesson):
     """Find, read and check one submission. Never raises for what the student handed in."""
     intake = Intake(status=Status.GRADED)
+    if unusable_name(student):
+        intake.status = Status.FAILED
+        intake.notes.append(Note.NAME_NOT_USABLE.say(repr(student)))
+        return intake
     if set(student) & GLOB_CHARACTERS:
         intake.status = Status.FAILED
         intake.notes.append(Note.GLOB_IN_NAME.say(student))

@@ -115,8 +115,10 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
         # As root: drop to an unprivileged uid (RLIMIT_NPROC does not apply to root).
         command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all"]
+    # --fsize: no file larger than the larger tmpfs, memory-backed files (memfd_create, which no
+    # tmpfs size and, never mapped, no address-space limit bounds) included; it is per file.
     command += ["prlimit", f"--as={memory_bytes}", f"--cpu={cpu_seconds}",
-                f"--nproc={processes}", "--core=0"]
+                f"--nproc={processes}", "--core=0", f"--fsize={max(workdir_bytes, tmp_bytes)}"]
     return command + list(kernel_cmd)
 
 

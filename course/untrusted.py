@@ -1,8 +1,10 @@
 """Files a student controls (submitted/): taken in as regular files only, never through a link.
 
 A symlink in a submission could point at the gradebook, the instructor's notebook with its
-solutions or another student's work, which the grader can read and the student cannot; a named
-pipe would block the grader for ever. So nothing here follows a link or opens a special file.
+solutions or another student's work, which the grader can read and the student cannot; a hard
+link does the same without showing as a link (only its link count tells); a named pipe would
+block the grader for ever. So nothing here follows a link, takes in a file with more than one
+name or opens a special file.
 """
 import os
 import stat
@@ -10,13 +12,20 @@ from pathlib import Path
 
 
 class NotRegularFile(OSError):
-    """A path that is a symlink, a named pipe, a device, a socket or a folder."""
+    """A path that is a symlink, a hard link (a file with more than one name), a named pipe,
+    a device, a socket or a folder."""
+
+
+def _single_regular(status):
+    """True for the stat of a regular file with one name only (st_nlink 1)."""
+    return stat.S_ISREG(status.st_mode) and status.st_nlink == 1
 
 
 def is_regular_file(path):
-    """True for a regular file itself (lstat: a symlink to one is not)."""
+    """True for a regular file itself with no other name (lstat: a symlink to one is not; a
+    hard link, st_nlink > 1, is not either)."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        return _single_regular(os.lstat(path))
     except OSError:
         return False
 
@@ -37,9 +46,9 @@ def read_regular(path, limit=None):
         if os.path.islink(path):
             raise NotRegularFile(f"{path} is a symlink") from error
         raise
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    if not _single_regular(os.fstat(descriptor)):
         os.close(descriptor)
-        raise NotRegularFile(f"{path} is not a regular file")
+        raise NotRegularFile(f"{path} is not a regular file with one name (a hard link?)")
     with os.fdopen(descriptor, "rb") as handle:
         return handle.read() if limit is None else handle.read(limit)
 

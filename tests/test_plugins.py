@@ -241,7 +241,7 @@ def test_a_cell_that_died_of_earlier_damage_is_rerun_after_a_restart_and_a_repla
     assert kernel.runs == [1, 2, 3, 3, 4], "markdown is not run; the dead cell runs twice"
     assert (kernel.restarts, kernel.replayed) == (1, [1]), "only the clean cells are replayed"
     assert nb.cells[1].outputs == [stream("ran 1\n")], "a replay keeps the first outputs"
-    assert nb.cells[3].outputs == [stream(KERNEL_RESTARTED + "\n", name="stderr"), stream("ran 3\n")]
+    assert nb.cells[3].outputs == [stream(KERNEL_RESTARTED + "\n", name="stdout"), stream("ran 3\n")]
     assert executor._clean == [1, 3, 4]
 
 
