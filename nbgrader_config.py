@@ -64,6 +64,11 @@ c.Execute.iopub_timeout = 60
 # 15-25 s); the cells after it are not run. `course grade` stops a whole autograde (feedback
 # included) that runs past this + startup_timeout + 120 s, and marks it failed.
 c.ResilientExecute.max_seconds = 900
+# CPU time a cell's processes may use together: the kernel and every process it started
+# (the sandbox's cpu_seconds holds per process, and each child gets it again). The timeout x 1
+# core: the kernel alone (one thread) cannot reach it before the timeout. Past it the whole
+# tree is killed, the cell gets an error and the kernel is restarted, as after a timeout.
+c.ResilientExecute.max_cell_cpu_seconds = 90
 
 # Every student kernel runs in the bubblewrap sandbox (course/sandbox.py): a read-only system,
 # an empty working directory and /tmp of its own (memory-backed, never copied back), no

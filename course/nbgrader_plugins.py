@@ -24,11 +24,13 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Float, Integer, Unicode
 
 from course import cells
 from course.cell_names import defined_and_read
+from course.cpu_watch import CpuWatch
 from course.status import (
+    CELL_CPU_LIMIT,
     CELL_WOULD_NOT_STOP,
     HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
@@ -300,13 +302,19 @@ def output_size(content):
     return size
 
 
+def kernel_process(kernel_manager):
+    """The process the kernel manager started (the sandbox's bwrap, or the kernel itself), or
+    None if it is not known."""
+    return getattr(getattr(kernel_manager, "provisioner", None), "process", None)
+
+
 def processes_left(kernel_manager):
     """The processes a kernel's cells started that are still there: forks, subprocesses,
     daemons (in the sandbox they are reparented to its init) and children that exited but were
     never reaped, which still count against the process limit. [] if the kernel's process is
     unknown or gone. A kernel manager with a `kernel_depth` attribute starts the kernel that
     many processes below its own (the sandbox: 2); those are not counted."""
-    process = getattr(getattr(kernel_manager, "provisioner", None), "process", None)
+    process = kernel_process(kernel_manager)
     if process is None:
         return []
     try:
@@ -339,6 +347,9 @@ class ResilientExecute(Execute):
     - a cell that runs past the timeout and does not stop when interrupted (it ignores SIGINT),
       or whose messages the grader cannot read, gets an error and the kernel is restarted the
       same way; the cell is not tried again;
+    - so does a cell whose processes together (the kernel and every child, grandchild and
+      daemon it started) use more than `max_cell_cpu_seconds` of CPU time (course.cpu_watch):
+      the sandbox's CPU limit holds per process, and each child would get it again;
     - the whole notebook, restarts and replays included, gets `max_seconds` of wall-clock time;
       the cells after that are not run (each gets a CellTimeoutError);
     - every kind of output (streams, displays and their updates, results, errors) counts against
@@ -357,6 +368,10 @@ class ResilientExecute(Execute):
                                                         "(characters)").tag(config=True)
     max_kernel_deaths = Integer(4, help="kernel restarts before the rest is skipped").tag(config=True)
     max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
+    max_cell_cpu_seconds = Float(90.0, help="CPU seconds a cell's processes may use together (the "
+                                            "kernel and all it started); 0: no limit").tag(config=True)
+    cpu_watch_interval = Float(0.25, help="seconds between two readings of the kernel's CPU "
+                                          "time").tag(config=True)
 
     def reset_execution_trackers(self):
         """Start a notebook: no restarts, no output, `max_seconds` from now."""
@@ -377,18 +392,24 @@ class ResilientExecute(Execute):
             self._errors.pop(index, None)  # a retried cell is judged by its last run
             self._total -= self._charged.pop(index, 0)  # and its outputs replace the dead run's
             self._truncated.discard(index)
-            try:
-                cell, resources = super().preprocess_cell(cell, resources, index)
-            except DeadKernelError:
+            failure = None
+            with self._cpu_watch() as watch:
+                try:
+                    cell, resources = super().preprocess_cell(cell, resources, index)
+                except DeadKernelError:
+                    failure = "died"
+                except CellTimeoutError:
+                    failure = _error("CellTimeoutError", CELL_WOULD_NOT_STOP)
+                except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
+                    failure = _error(KERNEL_DIED, UNREADABLE_MESSAGE.format(error=type(error).__name__))
+            if watch.fired:  # the watch killed the kernel: whatever nbclient saw, the cell is done
+                failure = _error("CellTimeoutError", CELL_CPU_LIMIT.format(
+                    seconds=f"{self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
+            if failure == "died":
                 self._recover()
                 continue
-            except CellTimeoutError:
-                cell.outputs.append(_error("CellTimeoutError", CELL_WOULD_NOT_STOP))
-                self._recover()
-                return self._finish(cell, index), resources
-            except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
-                cell.outputs.append(_error(KERNEL_DIED, UNREADABLE_MESSAGE.format(
-                    error=type(error).__name__)))
+            if failure is not None:
+                cell.outputs.append(failure)
                 self._recover()
                 return self._finish(cell, index), resources
             if attempt:
@@ -423,6 +444,12 @@ class ResilientExecute(Execute):
         if time.monotonic() >= self._deadline:
             return _error("CellTimeoutError", NOTEBOOK_TIME_LIMIT.format(seconds=self.max_seconds))
         return None
+
+    def _cpu_watch(self):
+        """A CpuWatch over the kernel's process tree, with this cell's CPU budget."""
+        process = kernel_process(self.km)
+        return CpuWatch(process.pid if process is not None else None, self.max_cell_cpu_seconds,
+                        self.cpu_watch_interval)
 
     def _seconds_left(self):
         return max(1, math.ceil(self._deadline - time.monotonic()))
@@ -462,7 +489,8 @@ class ResilientExecute(Execute):
             for index in self._clean:
                 graded = self.nb.cells[index]
                 try:
-                    await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
+                    with self._cpu_watch():  # a replay past the budget dies: restarted again
+                        await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
                 finally:
                     self.nb.cells[index] = graded  # nbclient stores the copy it ran
         finally:

@@ -92,6 +92,9 @@ HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line
 CELL_WOULD_NOT_STOP = ("시간 안에 끝나지 않고 중단해도 멈추지 않았거나, 읽을 수 없을 만큼 큰 출력을 보내 커널을 "
                        "다시 시작했습니다 (the cell did not stop when interrupted after the timeout, or sent "
                        "an output too large to read; the kernel was restarted)")
+CELL_CPU_LIMIT = ("이 셀이 만든 프로세스들이 함께 CPU 시간 한도({seconds}초)를 넘어 모두 끝내고 커널을 다시 "
+                  "시작했습니다 (the cell's processes used more than {seconds} s of CPU time together: "
+                  "{used} s counted; they were ended and the kernel restarted)")
 UNREADABLE_MESSAGE = ("커널이 채점기가 읽을 수 없는 메시지를 보내 커널을 다시 시작했습니다 "
                       "(the kernel sent a message the grader could not read: {error}; restarted)")
 NOTEBOOK_TIME_LIMIT = ("노트북 전체의 실행 시간 한도({seconds}초)를 넘어 이 셀은 실행하지 않았습니다 "
