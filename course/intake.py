@@ -3,7 +3,9 @@
 `find_submissions` lists the (student, lesson) pairs in submitted/; `take_in` finds and reads one
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
 nbgrader grades. submitted/ is only read, never changed, and only its regular files are taken in
-(course.untrusted): a submission that is a symlink, a hard link or a special file is refused.
+(course.untrusted): a submission that is a symlink or a special file is refused, and so is a hard
+link to a file outside submitted/ (source/, the gradebook, ...). Notebooks that are one file under
+several students' names are each graded, and flagged for review with that evidence.
 """
 import codecs
 import copy
@@ -23,7 +25,14 @@ from course.cell_names import defined_and_read
 from course.nbgrader_api import course_directory
 from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
 from course.status import Note, Status
-from course.untrusted import NotRegularFile, is_real_folder, is_regular_file, lexists, read_regular
+from course.untrusted import (
+    NotRegularFile,
+    is_real_folder,
+    is_regular_file,
+    lexists,
+    other_names,
+    read_regular,
+)
 
 IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
 # nbgrader finds a student's files with glob patterns built from the student id, and globs the
@@ -71,9 +80,9 @@ def unusable_name(student):
 
 def _find_notebook(folder, lesson, notes):
     expected = folder / f"{lesson}.ipynb"
-    if is_regular_file(expected):
+    if is_regular_file(expected, names=None):
         return expected
-    others = sorted(p for p in folder.glob("*.ipynb") if is_regular_file(p))
+    others = sorted(p for p in folder.glob("*.ipynb") if is_regular_file(p, names=None))
     if len(others) == 1:
         notes.append(Note.RENAMED.say(others[0].name))
         return others[0]
@@ -130,24 +139,34 @@ def normalise(nb, released):
 def refusal(base, folder, lesson):
     """Why a submission folder cannot be taken in, or None: the folder (or a folder above it,
     up to `base`, submitted/) is a symlink or not a folder, or the notebook to grade is a
-    symlink, a hard link or a special file (a named pipe, a device)."""
+    symlink or a special file (a named pipe, a device). Hard links: see shared_with."""
     if not lexists(folder):
         return None
     if not is_real_folder(folder, base):
         return Note.NOT_REGULAR.say(f"{os.path.relpath(folder, base)}/")
     expected = folder / f"{lesson}.ipynb"
     if lexists(expected):
-        return None if is_regular_file(expected) else Note.NOT_REGULAR.say(expected.name)
+        return None if is_regular_file(expected, names=None) else Note.NOT_REGULAR.say(expected.name)
     candidates = sorted(folder.glob("*.ipynb"))
-    if candidates and not any(is_regular_file(p) for p in candidates):
+    if candidates and not any(is_regular_file(p, names=None) for p in candidates):
         return Note.NOT_REGULAR.say(", ".join(p.name for p in candidates[:5]))
     return None
 
 
-def _read(path, intake):
+def shared_with(base, path, student):
+    """For the notebook at `path` in `student`'s folder under `base` (submitted/): the other
+    students whose submissions are the same file (hard links), sorted, and how many names the
+    file has. Raises NotRegularFile if it is a hard link to a file outside submitted/ (the
+    source notebook, the gradebook, anything): that file is never read."""
+    others = other_names(path, base)
+    students = {Path(os.path.relpath(other, base)).parts[0] for other in others}
+    return sorted(students - {student}), len(others) + 1
+
+
+def _read(path, intake, names=1):
     try:
-        raw = read_regular(path)
-    except NotRegularFile:  # swapped for a link or a pipe since it was found
+        raw = read_regular(path, names=names)
+    except NotRegularFile:  # swapped for a link or a pipe, or linked again, since it was found
         intake.status = Status.CORRUPT
         intake.notes.append(Note.NOT_REGULAR.say(path.name))
         return None
@@ -275,8 +294,9 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.FAILED
         intake.notes.append(Note.GLOB_IN_NAME.say(student))
         return intake
+    base = Path(coursedir.root) / coursedir.submitted_directory
     folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
-    refused = refusal(Path(coursedir.root) / coursedir.submitted_directory, folder, lesson)
+    refused = refusal(base, folder, lesson)
     if refused:
         return Intake(status=Status.CORRUPT, notes=[refused])
     path = _find_notebook(folder, lesson, intake.notes) if folder.is_dir() else None
@@ -284,10 +304,14 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.MISSING
         intake.notes.insert(0, Note.NO_NOTEBOOK.say(lesson=lesson))
         return intake
+    try:
+        sharing, names = shared_with(base, path, student)
+    except NotRegularFile:
+        return Intake(status=Status.CORRUPT, notes=[Note.NOT_REGULAR.say(f"{path.name} (hard link)")])
     extra = sorted(p.name for p in folder.iterdir() if p != path and p.name not in IGNORED_FILES)
     if extra:
         intake.notes.append(Note.EXTRA_FILES.say(", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")))
-    nb = _read(path, intake)
+    nb = _read(path, intake, names)
     if nb is None:
         return intake
     released = nbformat.read(release_notebook(root, lesson), as_version=4)
@@ -308,6 +332,10 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.FLAGGED
         intake.notes.insert(0, Note.FLAGGED_CODE.say("; ".join(map(str, findings[:8]))
                                                      + (" ..." if len(findings) > 8 else "")))
+    if sharing:
+        intake.status = Status.FLAGGED
+        intake.notes.insert(0, Note.SHARED_FILE.say("; ".join(
+            f"same file as {other}'s submission (hard link)" for other in sharing)))
     intake.notebook = nb
     return intake
 
