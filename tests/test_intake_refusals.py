@@ -10,7 +10,7 @@ import tiny_course
 from conftest import copy_course
 from tiny_course import LESSON
 
-from course.intake import stage, submitted_timestamp, take_in
+from course.intake import stage, submitted_timestamp, take_in, unusable_name
 from course.nbgrader_api import course_directory
 from course.status import Status
 from course.untrusted import NotRegularFile, is_real_folder, other_names, read_regular
@@ -102,6 +102,16 @@ def test_other_names_finds_every_hard_link_below_the_base_or_raises(tmp_path):
     with pytest.raises(NotRegularFile):
         read_regular(first)  # three names, one expected
     assert read_regular(first, names=3) == b"y"
+
+
+@pytest.mark.parametrize("name, unusable", [
+    (".dotted", True), ("new\nline", True), ("kim ", True), (" kim", True), ("kim\u00a0", True),
+    ("kim", False), ("bell\x07", False), ("-김 철수", False), ("a,b\"c", False), ("a.b", False),
+])
+def test_names_nbgrader_would_skip_or_strip_are_unusable(name, unusable):
+    """nbgrader skips dotted names and names with a line break and strips spaces at either end;
+    it keeps every other name, control characters included (tests/test_names_are_data.py)."""
+    assert unusable_name(name) is unusable
 
 
 def test_a_named_pipe_is_refused_without_blocking(course):
