@@ -80,6 +80,11 @@ c.Execute.iopub_timeout = 60
 # 15-25 s); the cells after it are not run. `course grade` stops a whole autograde (feedback
 # included) that runs past this + startup_timeout + 120 s, and marks it failed.
 c.ResilientExecute.max_seconds = 900
+# CPU time a cell's processes may use together: the kernel and every process it started
+# (the sandbox's cpu_seconds holds per process, and each child gets it again). The timeout x 1
+# core: the kernel alone (one thread) cannot reach it before the timeout. Past it the whole
+# tree is killed, the cell gets an error and the kernel is restarted, as after a timeout.
+c.ResilientExecute.max_cell_cpu_seconds = 90
 
 # Every student kernel runs in the bubblewrap sandbox (course/sandbox.py): a read-only system,
 # an empty working directory and /tmp of its own (memory-backed, never copied back), no
@@ -117,6 +122,11 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+# Markdown cells longer than this, or with link reference definitions (nbconvert expands each
+# use: 24 kB of markdown gave 20 MB of HTML), are shown as plain text in the feedback; a page
+# still larger than max_page_chars is replaced by its plain text (`course grade`).
+c.HideHiddenTests.max_markdown_chars = 20_000
+c.HideHiddenTests.max_page_chars = 8_000_000
 
 # ---- The LMS round trip: `course collect`, `course export feedback`, `course export grades` ----
 # `course collect LESSON EXPORT` (course/collect.py) runs nbgrader's zip_collect on an LMS's

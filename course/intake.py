@@ -3,7 +3,9 @@
 `find_submissions` lists the (student, lesson) pairs in submitted/; `take_in` finds and reads one
 student's notebook and notes what the student did to the graded cells; `stage` writes the copy
 nbgrader grades. submitted/ is only read, never changed, and only its regular files are taken in
-(course.untrusted): a submission that is a symlink or a special file is refused.
+(course.untrusted): a submission that is a symlink or a special file is refused, and so is a hard
+link to a file outside submitted/ (source/, the gradebook, ...). Notebooks that are one file under
+several students' names are each graded, and flagged for review with that evidence.
 """
 import codecs
 import copy
@@ -20,10 +22,17 @@ from nbgrader.utils import parse_utc
 
 from course import cells, integrity
 from course.cell_names import defined_and_read
-from course.nbgrader_api import make_api
+from course.nbgrader_api import course_directory
 from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
 from course.status import Note, Status
-from course.untrusted import NotRegularFile, is_real_folder, is_regular_file, lexists, read_regular
+from course.untrusted import (
+    NotRegularFile,
+    is_real_folder,
+    is_regular_file,
+    lexists,
+    other_names,
+    read_regular,
+)
 
 IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
 # nbgrader finds a student's files with glob patterns built from the student id, and globs the
@@ -41,21 +50,39 @@ class Intake:
 
 
 def find_submissions(root, students=None, lessons=None):
-    """(student, lesson) pairs with a folder in submitted/, sorted, filtered by the names given."""
-    api = make_api(root)
+    """(student, lesson) pairs with a folder (or a link) submitted/<student>/<lesson>, sorted, filtered
+    by the names given. Every folder counts, whatever its name (nbgrader's own listing skips
+    dotted names and names with a line break): take_in refuses the names nbgrader cannot handle,
+    so that they get a row and a reason instead of vanishing."""
+    coursedir = course_directory(root)
+    submitted = Path(coursedir.root) / coursedir.submitted_directory
+    try:
+        names = sorted(entry.name for entry in os.scandir(submitted)
+                       if entry.is_dir() or entry.is_symlink())
+    except FileNotFoundError:
+        names = []
     pairs = []
     for lesson in lessons or lesson_ids(root):
-        for student in sorted(api.get_submitted_students(lesson)):
-            if not students or student in students:
+        for student in names:
+            folder = submitted / student / lesson  # a folder, or a link for take_in to refuse
+            if (not students or student in students) and (folder.is_dir() or folder.is_symlink()):
                 pairs.append((student, lesson))
     return sorted(pairs)
 
 
+def unusable_name(student):
+    """True for a student id nbgrader cannot be given: it skips names starting with a dot or
+    holding a line break, and strips spaces (no-break ones included) at either end, which would
+    grade submitted/kim/ for the folder 'kim '. Other control characters ('bell\\x07') pass:
+    nbgrader keeps them, and the report and status lines show them escaped."""
+    return student.startswith(".") or student != student.strip() or "\n" in student
+
+
 def _find_notebook(folder, lesson, notes):
     expected = folder / f"{lesson}.ipynb"
-    if is_regular_file(expected):
+    if is_regular_file(expected, names=None):
         return expected
-    others = sorted(p for p in folder.glob("*.ipynb") if is_regular_file(p))
+    others = sorted(p for p in folder.glob("*.ipynb") if is_regular_file(p, names=None))
     if len(others) == 1:
         notes.append(Note.RENAMED.say(others[0].name))
         return others[0]
@@ -112,24 +139,34 @@ def normalise(nb, released):
 def refusal(base, folder, lesson):
     """Why a submission folder cannot be taken in, or None: the folder (or a folder above it,
     up to `base`, submitted/) is a symlink or not a folder, or the notebook to grade is a
-    symlink or a special file (a named pipe, a device)."""
+    symlink or a special file (a named pipe, a device). Hard links: see shared_with."""
     if not lexists(folder):
         return None
     if not is_real_folder(folder, base):
         return Note.NOT_REGULAR.say(f"{os.path.relpath(folder, base)}/")
     expected = folder / f"{lesson}.ipynb"
     if lexists(expected):
-        return None if is_regular_file(expected) else Note.NOT_REGULAR.say(expected.name)
+        return None if is_regular_file(expected, names=None) else Note.NOT_REGULAR.say(expected.name)
     candidates = sorted(folder.glob("*.ipynb"))
-    if candidates and not any(is_regular_file(p) for p in candidates):
+    if candidates and not any(is_regular_file(p, names=None) for p in candidates):
         return Note.NOT_REGULAR.say(", ".join(p.name for p in candidates[:5]))
     return None
 
 
-def _read(path, intake):
+def shared_with(base, path, student):
+    """For the notebook at `path` in `student`'s folder under `base` (submitted/): the other
+    students whose submissions are the same file (hard links), sorted, and how many names the
+    file has. Raises NotRegularFile if it is a hard link to a file outside submitted/ (the
+    source notebook, the gradebook, anything): that file is never read."""
+    others = other_names(path, base)
+    students = {Path(os.path.relpath(other, base)).parts[0] for other in others}
+    return sorted(students - {student}), len(others) + 1
+
+
+def _read(path, intake, names=1):
     try:
-        raw = read_regular(path)
-    except NotRegularFile:  # swapped for a link or a pipe since it was found
+        raw = read_regular(path, names=names)
+    except NotRegularFile:  # swapped for a link or a pipe, or linked again, since it was found
         intake.status = Status.CORRUPT
         intake.notes.append(Note.NOT_REGULAR.say(path.name))
         return None
@@ -212,9 +249,11 @@ def _put_back_tests(nb, released, present):
 
 def check_graded_cells(nb, released, notes):
     """Strip the nbgrader metadata nbgrader would trip over (an unknown or repeated grade_id),
-    and note the test cells the student edited (autograde restores them)."""
+    give every other nbgrader cell back the release's nbgrader metadata (a test cell marked
+    `grade: false` or unlocked would make nbgrader refuse the whole notebook with 'Inconsistent
+    checksums'), and note the test cells the student edited (autograde restores them)."""
     known = {cells.grade_id(c): c for c in released.cells if cells.grade_id(c)}
-    seen = Counter()
+    seen, changed = Counter(), []
     for cell in nb.cells:
         grade_id = cells.grade_id(cell)
         if grade_id is None:
@@ -229,8 +268,13 @@ def check_graded_cells(nb, released, notes):
             notes.append(Note.DUPLICATED_CELL.say(grade_id))
             continue
         original = known[grade_id]
+        if cell.metadata["nbgrader"] != original.metadata["nbgrader"]:
+            cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+            changed.append(grade_id)
         if cells.is_test(original) and cell.source != original.source:
             notes.append(Note.EDITED_LOCKED.say(grade_id))
+    if changed:
+        notes.append(Note.EDITED_LOCKED.say(", ".join(changed) + " (nbgrader metadata)"))
 
 
 def _answer_names(root, lesson):
@@ -242,12 +286,17 @@ def _answer_names(root, lesson):
 def take_in(root, coursedir, student, lesson):
     """Find, read and check one submission. Never raises for what the student handed in."""
     intake = Intake(status=Status.GRADED)
+    if unusable_name(student):
+        intake.status = Status.FAILED
+        intake.notes.append(Note.NAME_NOT_USABLE.say(repr(student)))
+        return intake
     if set(student) & GLOB_CHARACTERS:
         intake.status = Status.FAILED
         intake.notes.append(Note.GLOB_IN_NAME.say(student))
         return intake
+    base = Path(coursedir.root) / coursedir.submitted_directory
     folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
-    refused = refusal(Path(coursedir.root) / coursedir.submitted_directory, folder, lesson)
+    refused = refusal(base, folder, lesson)
     if refused:
         return Intake(status=Status.CORRUPT, notes=[refused])
     path = _find_notebook(folder, lesson, intake.notes) if folder.is_dir() else None
@@ -255,10 +304,14 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.MISSING
         intake.notes.insert(0, Note.NO_NOTEBOOK.say(lesson=lesson))
         return intake
+    try:
+        sharing, names = shared_with(base, path, student)
+    except NotRegularFile:
+        return Intake(status=Status.CORRUPT, notes=[Note.NOT_REGULAR.say(f"{path.name} (hard link)")])
     extra = sorted(p.name for p in folder.iterdir() if p != path and p.name not in IGNORED_FILES)
     if extra:
         intake.notes.append(Note.EXTRA_FILES.say(", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")))
-    nb = _read(path, intake)
+    nb = _read(path, intake, names)
     if nb is None:
         return intake
     released = nbformat.read(release_notebook(root, lesson), as_version=4)
@@ -279,6 +332,10 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.FLAGGED
         intake.notes.insert(0, Note.FLAGGED_CODE.say("; ".join(map(str, findings[:8]))
                                                      + (" ..." if len(findings) > 8 else "")))
+    if sharing:
+        intake.status = Status.FLAGGED
+        intake.notes.insert(0, Note.SHARED_FILE.say("; ".join(
+            f"same file as {other}'s submission (hard link)" for other in sharing)))
     intake.notebook = nb
     return intake
 

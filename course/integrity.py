@@ -1,47 +1,54 @@
 """Reading a submission's own code for what a beginner's neural-network course never needs and
 a forged score always does: IPython's machinery, frames and interpreter internals, patching
-imported modules, rebinding the check helpers, conversion hooks (dunder methods), dynamic code,
-signals, threads and processes. Nothing is run; each finding names the cell, the line and the rule.
+imported modules, rebinding the names the locked cells define (the check helpers), conversion
+hooks (dunder methods and attributes), dynamic code, modules outside the course's list, signals,
+threads and processes. Nothing is run; each finding names the cell, the line and the rule.
 
-Only code the student wrote or changed is read: cells whose source is not a cell of the release.
+A cell is read as IPython runs it: IPython's own TransformerManager turns magics (`%time`,
+`%%capture`, `!ls`) into Python first. The code a magic runs (`%time code`, `%%timeit` cells) is
+read like any cell; magics that only show things or install packages pass; any other magic is
+flagged. Only code the student wrote or changed is read: cells whose source is not a cell of the
+release.
 """
 import ast
 import functools
+import re
 from dataclasses import dataclass
+
+from IPython.core.inputtransformer2 import TransformerManager
 
 from course import cells
 from course.cell_names import defined_and_read
 
-# Modules whose import alone is flagged: a lesson never needs them.
-FLAGGED_MODULES = {
-    "inspect": "frames", "gc": "interpreter internals", "ctypes": "interpreter internals",
-    "builtins": "interpreter internals", "importlib": "dynamic code", "traceback": "frames",
-    "IPython": "IPython's machinery", "ipykernel": "IPython's machinery", "signal": "signals",
-    "threading": "threads and processes", "_thread": "threads and processes",
-    "multiprocessing": "threads and processes", "subprocess": "threads and processes",
-    "pty": "threads and processes", "atexit": "interpreter internals",
-    "code": "dynamic code", "codeop": "dynamic code", "types": "interpreter internals",
-    "weakref": "interpreter internals", "dis": "interpreter internals", "marshal": "dynamic code",
-    "pickle": "dynamic code", "copyreg": "interpreter internals",
+# The modules a lesson's code may import (top-level names); any other import is flagged.
+ALLOWED_MODULES = {
+    "numpy", "pandas", "matplotlib", "seaborn", "keras", "tensorflow", "tf_keras", "statsmodels",
+    "sklearn", "scipy", "tqdm", "ipywidgets", "math", "cmath", "random", "time", "datetime",
+    "statistics", "fractions", "decimal", "numbers", "itertools", "functools", "collections",
+    "dataclasses", "typing", "enum", "copy", "pprint", "textwrap", "string", "re", "json", "csv",
+    "pathlib", "warnings", "abc", "os", "sys", "IPython",
 }
-# Names a flagged module offers that honest code uses to show things (a table, a picture);
-# HTML and Javascript are not among them: they run in the browser that opens the feedback.
-SHOWING_IMPORTS = {"IPython.display": {"display", "clear_output", "Markdown", "Math", "Latex", "Image"}}
+# Within an allowed module, what is still flagged: {module: allowed names (a set) or a rule}.
+# IPython: only IPython.display's names that show things (HTML and Javascript run in the
+# browser that opens the feedback; update_display rewrites earlier outputs).
+SHOWING_IMPORTS = {"display", "clear_output", "Markdown", "Math", "Latex", "Image"}
+SYS_NAMES = {"stdout", "stderr", "version", "version_info", "platform", "maxsize", "float_info",
+             "getsizeof", "exit"}
+# os: what spawns, signals or replaces processes, or makes files in memory.
+OS_FLAGGED = re.compile(r"^(system|popen|fork|forkpty|kill|killpg|exec\w*|spawn\w*|posix_spawn\w*|"
+                        r"memfd_create|_exit|abort|setsid|setpgid|setpgrp|ptrace|pidfd_\w+|"
+                        r"register_at_fork|putenv|unsetenv|dup2?|openpty|pipe2?|mkfifo|mknod|"
+                        r"symlink|link|chmod|chown|wait\w*)$")
 FLAGGED_CALLS = {
     "get_ipython": "IPython's machinery", "__import__": "dynamic code", "eval": "dynamic code",
     "exec": "dynamic code", "compile": "dynamic code", "globals": "interpreter internals",
     "locals": "interpreter internals", "vars": "interpreter internals",
     "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
-    "breakpoint": "interpreter internals",
+    "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
 }
 FLAGGED_ATTRIBUTES = {
     "_getframe": "frames", "f_back": "frames", "f_locals": "frames", "f_globals": "frames",
     "f_code": "frames", "tb_frame": "frames", "gi_frame": "frames", "cr_frame": "frames",
-    "__globals__": "interpreter internals", "__code__": "interpreter internals",
-    "__closure__": "interpreter internals", "__builtins__": "interpreter internals",
-    "__dict__": "interpreter internals", "__class__": "interpreter internals",
-    "__subclasses__": "interpreter internals", "__mro__": "interpreter internals",
-    "__bases__": "interpreter internals", "__getattribute__": "interpreter internals",
     "settrace": "frames", "setprofile": "frames", "excepthook": "patching",
     "displayhook": "patching", "meta_path": "dynamic code", "addaudithook": "interpreter internals",
     "input_transformers_post": "IPython's machinery", "input_transformers_cleanup": "IPython's machinery",
@@ -50,12 +57,22 @@ FLAGGED_ATTRIBUTES = {
     "fork": "threads and processes", "kill": "threads and processes",
     "popen": "threads and processes", "execv": "threads and processes", "_exit": "threads and processes",
 }
-# Attributes flagged only on these modules (`model.events` or `df.system` are a student's own).
-MODULE_ATTRIBUTES = {"sys": {"modules", "stdout", "stderr", "path_hooks"},
-                     "os": {"system", "popen", "fork", "kill", "execv", "_exit"}}
-ALLOWED_DUNDERS = {"__init__"}
+# Dunder names honest code uses: reading them, or defining them as methods in a class.
+HONEST_DUNDER_READS = {"__name__", "__doc__", "__init__", "__version__", "__qualname__", "__main__",
+                       "__call__", "__len__", "__repr__", "__str__"}
+HONEST_DUNDER_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__len__", "__getitem__",
+                         "__iter__", "__next__", "__post_init__", "__enter__", "__exit__", "__contains__"}
+DUNDER = re.compile(r"^__\w+__$")
 # IPython's input and output history: the source of every test cell that ran before.
 HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
+# Names IPython puts in every kernel: rebinding them changes what later cells (magics) run.
+KERNEL_NAMES = {"get_ipython"}
+# Magics: those whose argument or cell is Python are read like a cell; these pass; others flagged.
+PYTHON_MAGICS = {"time", "timeit", "prun", "capture", "debug"}
+HARMLESS_MAGICS = {"matplotlib", "pip", "conda", "who", "whos", "who_ls", "pwd", "ls", "lsmagic",
+                   "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput"}
+MAGIC_CALLS = {"run_line_magic": 2, "run_cell_magic": 3, "system": 1, "getoutput": 1}
+_TRANSFORMER = TransformerManager()
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,27 @@ class Finding:
 
     def __str__(self):
         return f"{self.cell} line {self.line}: {self.rule}: {self.code}"
+
+
+def as_python(code, automagic=True):
+    """The Python IPython runs for a cell (magics turned into calls), or None if it does not
+    parse. A one-line cell that is not Python may be an automagic (`time f()`): IPython runs it
+    as `%time f()`, and so is it read."""
+    one_line = automagic and "\n" not in code.strip()
+    for candidate in (code, "%" + code.strip()) if one_line else (code,):
+        try:
+            source = _TRANSFORMER.transform_cell(candidate)
+            ast.parse(source)
+            return source
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
+def _parse(code):
+    """The cell's syntax tree as IPython runs it; an empty module where it does not parse."""
+    source = as_python(code)
+    return ast.parse(source) if source is not None else ast.Module(body=[], type_ignores=[])
 
 
 def _module_aliases(tree):
@@ -89,22 +127,189 @@ def _root_name(node):
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _parse(code):
-    """The code's syntax tree, IPython magics left out; an empty module where it does not parse."""
-    try:
-        return ast.parse("\n".join(line if not line.lstrip().startswith(("%", "!")) else ""
-                                   for line in code.splitlines()))
-    except SyntaxError:
-        return ast.Module(body=[], type_ignores=[])
+def _magic(node):
+    """(magic name, its arguments) if `node` is a call IPython's transformer writes for a magic
+    or a shell command (`get_ipython().run_line_magic('time', 'code')`), else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MAGIC_CALLS and isinstance(node.func.value, ast.Call)
+            and isinstance(node.func.value.func, ast.Name) and node.func.value.func.id == "get_ipython"
+            and not node.func.value.args and not node.keywords
+            and len(node.args) == MAGIC_CALLS[node.func.attr]
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)):
+        return None
+    args = [a.value for a in node.args]
+    return (args[0], args[1:]) if node.func.attr.startswith("run_") else (node.func.attr, args)
 
 
-def check_code(code, modules, protected):
-    """[(line, rule, what)] of what `code` does that the course flags. `modules` are the names
-    bound to imported modules in the notebook ({alias: module}), `protected` the names the
-    release's locked cells define ({name: the module it is bound to, or None}): the student may
-    not rebind them. Code that does not parse gives nothing (it cannot run either)."""
-    tree = _parse(code)
-    source = "\n".join(line if not line.lstrip().startswith(("%", "!")) else "" for line in code.splitlines())
+def _code_in_arguments(line):
+    """The pieces of a magic's argument line that are Python: every suffix after its options
+    (`-n1 -r 3 code`) that parses, so that no option hides code."""
+    words = line.split(" ")
+    return [" ".join(words[i:]) for i in range(len(words))
+            if words[i] and not words[i].startswith("-") and as_python(" ".join(words[i:]), False) is not None]
+
+
+class _Scopes(ast.NodeVisitor):
+    """Who binds what: the names a cell binds at module scope, by any binding form (assignment,
+    walrus, for/with/except targets, import, def, class, del, match), each with its statement;
+    `global` declarations; and reads of the input history that no binding of the student's
+    covers."""
+
+    def __init__(self, bound_before):
+        self.module_bindings = []  # (node, name)
+        self.globals = []  # (node, name)
+        self.history_reads = []  # node
+        self.bound = set(bound_before)  # module names bound by earlier statements
+        self.stack = []  # per function: its local names
+
+    def run(self, tree):
+        for statement in tree.body:
+            start = len(self.module_bindings)
+            self.visit(statement)
+            self.bound |= {name for _, name in self.module_bindings[start:]}
+        return self
+
+    def _bind(self, node, name):
+        if not self.stack or name in self.stack[-1].get("global", ()):
+            self.module_bindings.append((node, name))
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self._bind(node, node.id)
+        elif (node.id in HISTORY_NAMES or re.fullmatch(r"_i\d+", node.id)) and not any(
+                node.id in scope["locals"] for scope in self.stack) and node.id not in self.bound:
+            self.history_reads.append(node)
+
+    def visit_NamedExpr(self, node):
+        """A walrus binds in the scope around its comprehensions."""
+        self.visit(node.value)
+        scopes = [scope for scope in self.stack if not scope.get("comprehension")]
+        if not scopes or node.target.id in scopes[-1].get("global", ()):
+            self.module_bindings.append((node, node.target.id))
+
+    def visit_ExceptHandler(self, node):
+        if node.name:
+            self._bind(node, node.name)
+        self.generic_visit(node)
+
+    def _imports(self, node):
+        for alias in node.names:
+            if alias.name != "*":
+                self._bind(node, (alias.asname or alias.name).split(".")[0])
+
+    visit_Import = visit_ImportFrom = _imports
+
+    def visit_Global(self, node):
+        self.globals += [(node, name) for name in node.names]
+        if self.stack:
+            self.stack[-1].setdefault("global", set()).update(node.names)
+
+    def _match_name(self, node):
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if name:
+            self._bind(node, name)
+        self.generic_visit(node)
+
+    visit_MatchAs = visit_MatchStar = visit_MatchMapping = _match_name
+
+    def _function(self, node):
+        if not isinstance(node, ast.Lambda):
+            self._bind(node, node.name)
+            for decorator in node.decorator_list:
+                self.visit(decorator)
+        arguments = node.args
+        for default in arguments.defaults + [d for d in arguments.kw_defaults if d]:
+            self.visit(default)
+        local = {a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)}
+        body = node.body if isinstance(node.body, list) else [node.body]
+        declared = {n for s in body for g in ast.walk(s) if isinstance(g, ast.Global) for n in g.names}
+        for statement in body:
+            local |= _bound_in_scope(statement) - declared
+        self.stack.append({"locals": local, "global": declared})
+        for statement in body:
+            self.visit(statement)
+        self.stack.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def visit_ClassDef(self, node):
+        self._bind(node, node.name)
+        for child in node.bases + node.keywords + node.decorator_list:
+            self.visit(child)
+        self.stack.append({"locals": set().union(*(_bound_in_scope(s) for s in node.body))})
+        for statement in node.body:
+            self.visit(statement)
+        self.stack.pop()
+
+    def _comprehension(self, node):
+        local = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        self.stack.append({"locals": local, "comprehension": True})
+        for generator in node.generators:
+            self.visit(generator.iter)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for element in ("elt", "key", "value"):
+            if hasattr(node, element):
+                self.visit(getattr(node, element))
+        self.stack.pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+
+def _bound_in_scope(node):
+    """Names a statement binds in its own scope (not inside nested functions or classes)."""
+    bound, todo = set(), [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(current.name)
+            continue
+        if isinstance(current, ast.Lambda):
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, (ast.Store, ast.Del)):
+            bound.add(current.id)
+        elif isinstance(current, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in current.names if a.name != "*"}
+        elif isinstance(current, ast.ExceptHandler) and current.name:
+            bound.add(current.name)
+        elif isinstance(current, ast.NamedExpr):
+            bound.add(current.target.id)
+        todo.extend(ast.iter_child_nodes(current))
+    return bound
+
+
+def _import_rule(module, names=()):
+    """Why importing `names` from `module` (or the module itself) is flagged, or None."""
+    top = module.split(".")[0]
+    if top not in ALLOWED_MODULES:
+        return "a module the course does not use"
+    if top == "IPython":
+        if module == "IPython.display" and names and set(names) <= SHOWING_IMPORTS:
+            return None
+        return "IPython's machinery"
+    for name in names:
+        if name == "*" and top in ("os", "sys"):
+            return "interpreter internals"
+        if top == "sys" and name not in SYS_NAMES:
+            return "interpreter internals"
+        if top == "os" and OS_FLAGGED.match(name):
+            return "threads and processes"
+        if name in FLAGGED_ATTRIBUTES or DUNDER.match(name):
+            return "interpreter internals"
+    return None
+
+
+def check_code(code, modules, protected, bound_before=(), _depth=0):
+    """[(line, rule, what)] of what `code` (a cell, magics included) does that the course flags.
+    `modules` are the names bound to imported modules in the notebook ({alias: module}),
+    `protected` the names the release's locked cells define ({name: the module it is bound to,
+    or None}): the student may not rebind them. `bound_before` are the names the student's
+    earlier cells bind at module scope (reading `In` is not reading the history if the student
+    made `In`). Code that does not parse gives nothing (it cannot run either)."""
+    source = as_python(code, automagic=not _depth)
+    if source is None:
+        return []
+    tree = ast.parse(source)
     modules = {**modules, **_module_aliases(tree)}
     found = []
 
@@ -112,63 +317,96 @@ def check_code(code, modules, protected):
         segment = ast.get_source_segment(source, node) or type(node).__name__
         found.append((getattr(node, "lineno", 0), rule, segment.splitlines()[0][:80]))
 
-    functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    magics = set()
+    for node in ast.walk(tree):
+        magic = _magic(node)
+        if magic is None:
+            continue
+        magics.add(id(node.func.value))
+        name, args = magic
+        if name in PYTHON_MAGICS and _depth < 5:
+            pieces = [(piece, 0) for piece in _code_in_arguments(args[0])]
+            if len(args) == 2:
+                pieces.append((args[1], 1))  # a cell magic's cell, from the line after the magic
+            for piece, offset in pieces:
+                found += [(node.lineno + offset + line - 1, rule, what) for line, rule, what
+                          in check_code(piece, modules, protected, bound_before, _depth + 1)]
+        elif name == "config" and args[0].strip().startswith("InlineBackend."):
+            continue
+        elif name not in HARMLESS_MAGICS:
+            flag(node, f"%{name} (a magic the course does not use)")
+
+    scopes = _Scopes(bound_before).run(tree)
+    student_bound = scopes.bound | {n for s in tree.body for n in _bound_in_scope(s)} | {
+        a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)} | {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in scopes.history_reads:
+        flag(node, f"{node.id} (IPython's input history)")
+    for node, name in scopes.module_bindings:
+        if name in KERNEL_NAMES or (name in protected and not (
+                isinstance(node, (ast.Import, ast.ImportFrom)) and modules.get(name) == protected[name])):
+            flag(node, f"rebinds {name} (a name the locked cells define)")
+    for node, name in scopes.globals:
+        if name in protected or name in KERNEL_NAMES:
+            flag(node, f"global {name} (rebinding a name the locked cells define)")
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                rule = FLAGGED_MODULES.get(alias.name.split(".")[0])
+                rule = _import_rule(alias.name)
                 if rule:
                     flag(node, f"import {alias.name} ({rule})")
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            top = node.module.split(".")[0]
-            rule = FLAGGED_MODULES.get(top)
-            if {a.name for a in node.names} <= SHOWING_IMPORTS.get(node.module, set()):
-                rule = None
+        elif isinstance(node, ast.ImportFrom):
+            rule = _import_rule(node.module or "", [a.name for a in node.names]) if not node.level \
+                else "a module the course does not use"
             if rule:
-                flag(node, f"import from {node.module} ({rule})")
-            elif any(a.name in FLAGGED_ATTRIBUTES or a.name in MODULE_ATTRIBUTES.get(top, ()) for a in node.names):
-                flag(node, f"import from {node.module} (interpreter internals)")
+                flag(node, f"import from {'.' * node.level}{node.module or ''} ({rule})")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             rule = FLAGGED_CALLS.get(node.func.id)
-            if node.func.id == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
-                rule = FLAGGED_ATTRIBUTES.get(node.args[1].value) if isinstance(node.args[1].value, str) else None
+            if node.func.id == "get_ipython" and id(node) in magics:
+                rule = None
+            if node.func.id == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str):
+                attribute = node.args[1].value
+                rule = FLAGGED_ATTRIBUTES.get(attribute) or (
+                    "interpreter internals" if DUNDER.match(attribute) else None)
+            if node.func.id == "type" and len(node.args) == 3:
+                rule = "a class made at run time"
             if rule:
                 flag(node, f"{node.func.id}() ({rule})")
         elif isinstance(node, ast.Attribute):
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
-            if node.attr in MODULE_ATTRIBUTES.get(modules.get(_root_name(node)), ()):
+            module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            if module == "sys" and node.attr not in SYS_NAMES:
+                rule = "interpreter internals"
+            elif module == "os" and OS_FLAGGED.match(node.attr):
+                rule = "threads and processes"
+            elif DUNDER.match(node.attr) and (node.attr not in HONEST_DUNDER_READS
+                                              or not isinstance(node.ctx, ast.Load)):
                 rule = "interpreter internals"
             if rule:
                 flag(node, f".{node.attr} ({rule})")
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and (
-                node.id in HISTORY_NAMES or (node.id.startswith("_i") and node.id[2:].isdigit())):
-            flag(node, f"{node.id} (IPython's input history)")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and DUNDER.match(node.value) \
+                and node.value not in HONEST_DUNDER_READS | HONEST_DUNDER_METHODS:
+            flag(node, f"'{node.value}' (a dunder name)")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if node.name.startswith("__") and node.name.endswith("__") and node.name not in ALLOWED_DUNDERS:
+            if DUNDER.match(node.name) and node.name not in HONEST_DUNDER_METHODS:
                 flag(node, f"def {node.name} (a conversion or comparison hook)")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             value = getattr(node, "value", None)
-            replaces_method = isinstance(value, ast.Lambda) or (
-                isinstance(value, ast.Name) and value.id in functions)
+            replaces_method = isinstance(value, (ast.Lambda, ast.Name)) and (
+                isinstance(value, ast.Lambda) or value.id in protected or any(
+                    isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == value.id
+                    for n in ast.walk(tree)))
             for target in targets:
                 for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
                     root = _root_name(part)
                     if isinstance(part, ast.Attribute) and root in modules:
                         flag(node, f"changes {modules[root]} (patching an imported module)")
-                    elif isinstance(part, ast.Attribute) and replaces_method:
+                    elif isinstance(part, ast.Attribute) and replaces_method and (
+                            root in protected or root not in student_bound):
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
-                    elif isinstance(part, ast.Name) and part.id in protected:
-                        flag(node, f"rebinds {part.id} (a check helper)")
-    for statement in tree.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and statement.name in protected:
-            flag(statement, f"redefines {statement.name} (a check helper)")
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            for alias in statement.names:
-                name = (alias.asname or alias.name).split(".")[0]
-                if name in protected and modules.get(name) != protected[name]:
-                    flag(statement, f"rebinds {name} (a check helper)")
     return sorted(set(found))
 
 
@@ -195,12 +433,14 @@ def review(nb, released):
     protected, modules = _release_names(tuple(
         (cell.source, bool(cells.grade_id(cell)) and not cells.is_answer(cell) and not cells.is_test(cell))
         for cell in released.cells if cell.cell_type == "code"))
-    findings = []
+    findings, bound = [], set()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:
             continue
         where = cells.grade_id(cell) or f"cell {number}"
         findings += [Finding(where, line, rule, code.splitlines()[0][:80] if code else "")
-                     for line, rule, code in check_code(cell.source, modules, protected)]
+                     for line, rule, code in check_code(cell.source, modules, protected, bound)]
+        source = as_python(cell.source)
+        if source is not None:
+            bound |= _Scopes(bound).run(ast.parse(source)).bound
     return findings
-

@@ -23,8 +23,8 @@ from course import gradebook
 from course.diagnose import cell_problems, nbgrader_reason
 from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
-from course.nbgrader_plugins import PHASE_SECONDS, ResilientExecute
-from course.paths import notebook
+from course.nbgrader_plugins import PHASE_SECONDS, HideHiddenTests, ResilientExecute, bound_feedback_page
+from course.paths import notebook, step_folder
 from course.result import Result
 from course.sandbox import kill_kernels
 from course.status import Note, Status
@@ -78,6 +78,7 @@ def init_worker(root, overrides=None):
     config = load_config(root, overrides)
     _worker["coursedir"] = course_directory(root, config)  # reads submitted/ as configured
     _worker["seconds"] = job_seconds(config)
+    _worker["max_page_chars"] = HideHiddenTests(config=config).max_page_chars
     staged = load_config(root, overrides)
     staged.CourseDirectory.submitted_directory = f"{STAGING}/submitted"
     _worker["api"] = make_api(root, staged)
@@ -150,6 +151,8 @@ def _autograde(api, coursedir, result):
     result.phases["feedback"] = time.perf_counter() - tick
     if not feedback["success"]:
         result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
+    page = step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+    bound_feedback_page(page, _worker["max_page_chars"])
     graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
     result.notes += cell_problems(graded)
     if result.status is Status.FLAGGED:

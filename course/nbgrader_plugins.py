@@ -10,10 +10,14 @@
   hangs or floods the output costs that cell, not the whole run; output and time are limited.
 """
 import copy
+import html
+import json
 import math
 import re
+import secrets
 import time
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import psutil
@@ -21,11 +25,13 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Float, Integer, Unicode
 
 from course import cells
 from course.cell_names import defined_and_read
+from course.cpu_watch import CpuWatch
 from course.status import (
+    CELL_CPU_LIMIT,
     CELL_WOULD_NOT_STOP,
     HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
@@ -127,24 +133,58 @@ class ColabBadge(NbGraderPreprocessor):
         return nb, resources
 
 
+ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-_])?")
+LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:", re.M)
+HTML_TAG = re.compile(r"<[^>]*>")
+WHITESPACE = re.compile(r"\s+")
+
+
+def squeeze(text):
+    """`text` without any whitespace, as hidden-test lines are compared with outputs (so doubled
+    spaces, tabs or line breaks inside a line do not hide it)."""
+    return WHITESPACE.sub("", text)
+
+
+def plain_markdown(source):
+    """Markdown `source` as a fenced block: shown as plain text, nothing in it rendered."""
+    fence = "~" * max(3, 1 + max((len(run) for run in re.findall(r"~+", source)), default=0))
+    return f"{fence}\n{source}\n{fence}"
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Feedback shows each test cell's visible part and its error message ("Name: message"),
-    nothing else of it; and no line of a hidden test anywhere, whatever a cell printed."""
+    nothing else of it; and no line of a hidden test anywhere, whatever a cell printed: outputs
+    are compared with the hidden lines without whitespace, HTML outputs also unescaped and
+    without tags, and a cell whose outputs together still hold a hidden line loses them all.
+
+    The page stays about as large as the outputs (ResilientExecute counts each colour code, an
+    HTML element here, as ESCAPE_WEIGHT characters): text/markdown outputs are shown as their
+    plain text, and a
+    markdown cell with link reference definitions (whose uses nbconvert expands, quadratically)
+    or longer than `max_markdown_chars` is shown as plain text."""
 
     begin_test_delimeter = ClearHiddenTests.begin_test_delimeter
     end_test_delimeter = ClearHiddenTests.end_test_delimeter
     min_line_length = Integer(8, help="hidden-test lines shorter than this (such as `)` or `else:`) "
                                       "are not looked for in outputs").tag(config=True)
+    max_markdown_chars = Integer(20_000, help="markdown cells longer than this are shown as "
+                                              "plain text").tag(config=True)
+    max_page_chars = Integer(8_000_000, help="a feedback page larger than this is replaced by its "
+                                             "plain text (course grade)").tag(config=True)
 
     def preprocess(self, nb, resources):
         hidden = re.compile(
             rf"^[^\n]*{re.escape(self.begin_test_delimeter)}.*?{re.escape(self.end_test_delimeter)}[^\n]*$",
             re.S | re.M,
         )
-        self._hidden_lines = {line.strip() for cell in nb.cells if cell.cell_type == "code"
+        self._hidden_lines = {squeeze(line) for cell in nb.cells if cell.cell_type == "code"
                               and cells.is_test(cell) for region in hidden.findall(cell.source)
                               for line in region.splitlines() if len(line.strip()) >= self.min_line_length}
         for cell in nb.cells:
+            if cell.cell_type == "markdown" and (LINK_DEFINITION.search(cell.source)
+                                                 or len(cell.source) > self.max_markdown_chars):
+                cell.source = plain_markdown(cell.source)
+                cell.pop("attachments", None)
             if cell.cell_type != "code":
                 continue
             if cells.is_test(cell):
@@ -154,12 +194,33 @@ class HideHiddenTests(NbGraderPreprocessor):
                     output.traceback = [f"{output.ename}: {output.evalue}"]
             for output in cell.get("outputs", []):
                 self._scrub(output)
+            shown = squeeze(ANSI_ESCAPE.sub("", self._visible(cell.get("outputs", []))))
+            if any(h in shown for h in self._hidden_lines):
+                cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=HIDDEN_LINE_REMOVED + "\n")]
         return nb, resources
 
-    def _clean(self, text):
+    def _holds_hidden(self, text, markup=False):
+        text = html.unescape(HTML_TAG.sub("", text)) if markup else text
+        squeezed = squeeze(ANSI_ESCAPE.sub("", text))
+        return any(h in squeezed for h in self._hidden_lines)
+
+    def _clean(self, text, markup=False):
         lines = text.splitlines(keepends=True)
-        return "".join(HIDDEN_LINE_REMOVED + "\n" if any(h in line for h in self._hidden_lines) else line
+        return "".join(HIDDEN_LINE_REMOVED + "\n" if self._holds_hidden(line, markup) else line
                        for line in lines)
+
+    @staticmethod
+    def _visible(outputs):
+        """Every text the outputs show, HTML unescaped and without tags."""
+        parts = []
+        for output in outputs:
+            parts += [str(output.get("text", "")), str(output.get("evalue", ""))]
+            parts += [str(line) for line in output.get("traceback", [])]
+            for mime, value in output.get("data", {}).items():
+                text = value if isinstance(value, str) else json.dumps(value)
+                parts.append(html.unescape(HTML_TAG.sub("", text)) if "html" in mime or "svg" in mime
+                             else text)
+        return "\n".join(parts)
 
     def _scrub(self, output):
         if "text" in output:
@@ -167,9 +228,52 @@ class HideHiddenTests(NbGraderPreprocessor):
         if "evalue" in output:
             output.evalue = self._clean(str(output.evalue))
             output.traceback = [self._clean(line) for line in output.get("traceback", [])]
-        for mime, value in output.get("data", {}).items():
+        data = output.get("data", {})
+        if "text/markdown" in data:
+            markdown = data.pop("text/markdown")
+            data.setdefault("text/plain", markdown if isinstance(markdown, str) else json.dumps(markdown))
+        for mime, value in data.items():
             if isinstance(value, str):
-                output.data[mime] = self._clean(value)
+                data[mime] = self._clean(value, markup="html" in mime or "svg" in mime)
+
+
+FEEDBACK_PLAIN = ("피드백이 너무 커서 글자만 보여 줍니다 "
+                  "(the feedback page was too large: shown as plain text)")
+
+
+class _PageText(HTMLParser):
+    """The text an HTML page shows (no scripts or styles)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style") and self._skip > 0
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def bound_feedback_page(path, max_chars):
+    """Replace the feedback page at `path` by its plain text (at most `max_chars` characters of
+    it, escaped in a <pre>) if it is larger than `max_chars`; True if it was replaced. The page
+    was made from the scrubbed notebook (HideHiddenTests), so its text holds no hidden line."""
+    path = Path(path)
+    if not path.is_file() or path.is_symlink() or path.stat().st_size <= max_chars:
+        return False
+    parser = _PageText()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    text = re.sub(r"\n{3,}", "\n\n", "".join(parser.parts))[: max_chars // 2]
+    path.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>feedback</title></head>"
+                    f"<body><p>{html.escape(FEEDBACK_PLAIN)}</p><pre>{html.escape(text)}</pre></body></html>\n",
+                    encoding="utf-8")
+    return True
 
 
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
@@ -178,13 +282,19 @@ OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_d
 PHASE_SECONDS = {}
 
 
+ESCAPE_WEIGHT = 40  # an escape character (ANSI colour code) becomes an HTML element in the feedback
+
+
 def output_size(content):
-    """Characters in a message's content: every string (keys included) counted, nested lists and
-    dicts walked without recursion; any other value counts 8."""
+    """Characters in a message's content: every string (keys included) counted, each escape
+    character (the start of an ANSI colour code) as ESCAPE_WEIGHT, nested lists and dicts
+    walked without recursion; any other value counts 8."""
     size, stack = 0, [content]
     while stack:
         value = stack.pop()
-        if isinstance(value, str | bytes):
+        if isinstance(value, str):
+            size += len(value) + (ESCAPE_WEIGHT - 1) * value.count("\x1b")
+        elif isinstance(value, bytes):
             size += len(value)
         elif isinstance(value, dict):
             stack.extend(value.keys())
@@ -196,13 +306,19 @@ def output_size(content):
     return size
 
 
+def kernel_process(kernel_manager):
+    """The process the kernel manager started (the sandbox's bwrap, or the kernel itself), or
+    None if it is not known."""
+    return getattr(getattr(kernel_manager, "provisioner", None), "process", None)
+
+
 def processes_left(kernel_manager):
     """The processes a kernel's cells started that are still there: forks, subprocesses,
     daemons (in the sandbox they are reparented to its init) and children that exited but were
     never reaped, which still count against the process limit. [] if the kernel's process is
     unknown or gone. A kernel manager with a `kernel_depth` attribute starts the kernel that
     many processes below its own (the sandbox: 2); those are not counted."""
-    process = getattr(getattr(kernel_manager, "provisioner", None), "process", None)
+    process = kernel_process(kernel_manager)
     if process is None:
         return []
     try:
@@ -244,6 +360,9 @@ class ResilientExecute(Execute):
     - a cell that runs past the timeout and does not stop when interrupted (it ignores SIGINT),
       or whose messages the grader cannot read, gets an error and the kernel is restarted the
       same way; the cell is not tried again;
+    - so does a cell whose processes together (the kernel and every child, grandchild and
+      daemon it started) use more than `max_cell_cpu_seconds` of CPU time (course.cpu_watch):
+      the sandbox's CPU limit holds per process, and each child would get it again;
     - the whole notebook, restarts and replays included, gets `max_seconds` of wall-clock time;
       the cells after that are not run (each gets a CellTimeoutError);
     - every kind of output (streams, displays and their updates, results, errors) counts against
@@ -251,7 +370,10 @@ class ResilientExecute(Execute):
       is dropped while it arrives, except errors, which are kept, cut short (they decide a test
       cell's points); an error stays even if the cell clears its output afterwards;
     - widget (comm) messages are ignored: nothing in them is graded, and their state would go
-      into the notebook's metadata.
+      into the notebook's metadata;
+    - every code cell runs, whatever its tags: nbclient skips cells tagged `skip-execution`
+      (`skip_cells_with_tag`), and a test cell that does not run shows no error and would get its
+      points; the tag is set to a new random string for each notebook, which no cell carries.
     """
 
     max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
@@ -259,6 +381,10 @@ class ResilientExecute(Execute):
                                                         "(characters)").tag(config=True)
     max_kernel_deaths = Integer(4, help="kernel restarts before the rest is skipped").tag(config=True)
     max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
+    max_cell_cpu_seconds = Float(90.0, help="CPU seconds a cell's processes may use together (the "
+                                            "kernel and all it started); 0: no limit").tag(config=True)
+    cpu_watch_interval = Float(0.25, help="seconds between two readings of the kernel's CPU "
+                                          "time").tag(config=True)
 
     def reset_execution_trackers(self):
         """Start a notebook: no restarts, no output, `max_seconds` from now."""
@@ -267,6 +393,7 @@ class ResilientExecute(Execute):
         self._clean, self._deaths, self._replaying = [], 0, False
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
+        self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
 
     async def async_start_new_kernel(self, **kwargs):
         with _timed("kernel start"):
@@ -294,27 +421,33 @@ class ResilientExecute(Execute):
             self._errors.pop(index, None)  # a retried cell is judged by its last run
             self._total -= self._charged.pop(index, 0)  # and its outputs replace the dead run's
             self._truncated.discard(index)
-            try:
-                cell, resources = super().preprocess_cell(cell, resources, index)
-            except DeadKernelError:
+            failure = None
+            with self._cpu_watch() as watch:
+                try:
+                    cell, resources = super().preprocess_cell(cell, resources, index)
+                except DeadKernelError:
+                    failure = "died"
+                except CellTimeoutError:
+                    failure = _error("CellTimeoutError", CELL_WOULD_NOT_STOP)
+                except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
+                    failure = _error(KERNEL_DIED, UNREADABLE_MESSAGE.format(error=type(error).__name__))
+            if watch.fired:  # the watch killed the kernel: whatever nbclient saw, the cell is done
+                failure = _error("CellTimeoutError", CELL_CPU_LIMIT.format(
+                    seconds=f"{self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
+            if failure == "died":
                 self._recover()
                 continue
-            except CellTimeoutError:
-                cell.outputs.append(_error("CellTimeoutError", CELL_WOULD_NOT_STOP))
-                self._recover()
-                return self._finish(cell, index), resources
-            except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
-                cell.outputs.append(_error(KERNEL_DIED, UNREADABLE_MESSAGE.format(
-                    error=type(error).__name__)))
+            if failure is not None:
+                cell.outputs.append(failure)
                 self._recover()
                 return self._finish(cell, index), resources
             if attempt:
-                cell.outputs.insert(0, NotebookNode(output_type="stream", name="stderr",
+                cell.outputs.insert(0, NotebookNode(output_type="stream", name="stdout",
                                                     text=KERNEL_RESTARTED + "\n"))
             cell = self._finish(cell, index)
             left = processes_left(self.km)
             if left:
-                cell.outputs.append(NotebookNode(output_type="stream", name="stderr",
+                cell.outputs.append(NotebookNode(output_type="stream", name="stdout",
                                                  text=PROCESSES_LEFT.format(count=len(left)) + "\n"))
                 self._recover()
             elif not any(output.output_type == "error" for output in cell.outputs):
@@ -331,7 +464,7 @@ class ResilientExecute(Execute):
         if index in self._truncated and not any(
                 output.output_type == "stream" and OUTPUT_TRUNCATED in str(output.get("text", ""))
                 for output in cell.outputs):
-            cell.outputs.append(NotebookNode(output_type="stream", name="stderr", text=OUTPUT_TRUNCATED))
+            cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=OUTPUT_TRUNCATED))
         return cell
 
     def _skip_reason(self):
@@ -340,6 +473,12 @@ class ResilientExecute(Execute):
         if time.monotonic() >= self._deadline:
             return _error("CellTimeoutError", NOTEBOOK_TIME_LIMIT.format(seconds=self.max_seconds))
         return None
+
+    def _cpu_watch(self):
+        """A CpuWatch over the kernel's process tree, with this cell's CPU budget."""
+        process = kernel_process(self.km)
+        return CpuWatch(process.pid if process is not None else None, self.max_cell_cpu_seconds,
+                        self.cpu_watch_interval)
 
     def _seconds_left(self):
         return max(1, math.ceil(self._deadline - time.monotonic()))
@@ -379,7 +518,8 @@ class ResilientExecute(Execute):
             for index in self._clean:
                 graded = self.nb.cells[index]
                 try:
-                    await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
+                    with self._cpu_watch():  # a replay past the budget dies: restarted again
+                        await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
                 finally:
                     self.nb.cells[index] = graded  # nbclient stores the copy it ran
         finally:
@@ -389,6 +529,10 @@ class ResilientExecute(Execute):
         msg_type = msg["msg_type"]
         if msg_type.startswith("comm"):
             return None
+        if msg_type == "stream" and msg["content"].get("name") == "stderr" and cells.is_test(cell):
+            # nbgrader gives 0 to a test cell with any stderr output: a library's warning
+            # (or a print to stderr in the student's function) must not cost its points
+            msg = {**msg, "content": {**msg["content"], "name": "stdout"}}
         if msg_type in OUTPUT_MESSAGES:
             if self._replaying:
                 return None  # the replayed cells' outputs were kept the first time
@@ -416,6 +560,8 @@ class ResilientExecute(Execute):
             return msg
         self._truncated.add(cell_index)
         if msg_type == "error":
+            if self._errors.get(cell_index):
+                return None  # the cell's first error decides its points; later ones add nothing
             ename, evalue = str(content.get("ename", ""))[:200], str(content.get("evalue", ""))[:2000]
             short = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
             self._charge(cell_index, output_size(short))
@@ -423,10 +569,13 @@ class ResilientExecute(Execute):
         if msg_type == "stream" and isinstance(content.get("text"), str):
             cut = {**content, "text": ""}
             keep = room - output_size(cut)
-            if keep > 0:
+            while keep > 0:
                 cut["text"] = content["text"][:keep]
-                self._charge(cell_index, output_size(cut))
-                return {**msg, "content": cut}
+                excess = output_size(cut) - room
+                if excess <= 0:
+                    self._charge(cell_index, output_size(cut))
+                    return {**msg, "content": cut}
+                keep -= max(excess // ESCAPE_WEIGHT, 1)
         return None
 
     def _charge(self, cell_index, size):

@@ -120,13 +120,17 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
                     "--inh-caps=-all", "--bounding-set=-all"]
     if limits:
         command += ["prlimit", *(f"--{name.lower()}={value}" for name, value in rlimits(
-            memory_bytes=memory_bytes, cpu_seconds=cpu_seconds, processes=processes).items())]
+            memory_bytes=memory_bytes, cpu_seconds=cpu_seconds, processes=processes,
+            file_bytes=max(workdir_bytes, tmp_bytes)).items())]
     return command + list(kernel_cmd)
 
 
-def rlimits(*, memory_bytes, cpu_seconds, processes):
-    """The resource limits of a kernel, by their RLIMIT_ names without the prefix."""
-    return {"AS": memory_bytes, "CPU": cpu_seconds, "NPROC": processes, "CORE": 0}
+def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes):
+    """The resource limits of a kernel, by their RLIMIT_ names without the prefix. FSIZE
+    (`file_bytes`, the larger tmpfs): no file larger, memory-backed files (memfd_create, which no
+    tmpfs size and, never mapped, no address-space limit bounds) included; it is per file."""
+    return {"AS": memory_bytes, "CPU": cpu_seconds, "NPROC": processes, "CORE": 0,
+            "FSIZE": file_bytes}
 
 
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
@@ -205,7 +209,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                    "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes,
                    "tmp_bytes": self.tmp_bytes,
                    "limits": rlimits(memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
-                                     processes=self.processes)}
+                                     processes=self.processes,
+                                     file_bytes=max(self.workdir_bytes, self.tmp_bytes))}
         try:
             process = await zygote.fork(request, uid=self.uid if root else None)
         except warm_kernels.WarmKernelsUnavailable as error:

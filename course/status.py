@@ -48,6 +48,9 @@ class Note(Enum):
     DELETED_CELL = "지워진 셀 (deleted cell)"
     GLOB_IN_NAME = ("폴더 이름에 *, ?, [, ] 가 있어 채점하지 않음, 이름을 바꾸세요 "
                     "(nbgrader reads these characters as a file pattern: rename the folder)")
+    NAME_NOT_USABLE = ("폴더 이름이 점으로 시작하거나, 앞뒤에 공백이 있거나, 줄바꿈이 있어 "
+                       "채점하지 않음, 이름을 바꾸세요 "
+                       "(refused: a name nbgrader cannot handle, it would skip or strip it: rename the folder)")
     METADATA_RESTORED = "채점 정보가 없는 셀을 찾아 채점함 (graded cell recognised without its metadata)"
     ANSWER_NOT_FOUND = "답안 셀을 찾지 못함, 직접 확인하세요 (answer cell not found: grade by hand)"
     # diagnosis: what happened in the student's cells
@@ -64,6 +67,7 @@ class Note(Enum):
     FEEDBACK_FAILED = "피드백 생성 실패 (feedback failed)"
     JOB_FAILED = "채점 작업 오류 (grading job raised)"
     FLAGGED_CODE = "점수 조작이 의심되는 코드 (code flagged for review)"
+    SHARED_FILE = "다른 학생의 제출과 같은 파일, 검토 필요 (flagged for review)"
     WORKER_DIED = "채점 프로세스가 두 번 죽음 (the grading worker process died, twice)"
     TIME_LIMIT = "채점 전체가 시간 한도를 넘어 중단됨 (the whole autograde ran past its time limit)"
 
@@ -89,6 +93,9 @@ HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line
 CELL_WOULD_NOT_STOP = ("시간 안에 끝나지 않고 중단해도 멈추지 않았거나, 읽을 수 없을 만큼 큰 출력을 보내 커널을 "
                        "다시 시작했습니다 (the cell did not stop when interrupted after the timeout, or sent "
                        "an output too large to read; the kernel was restarted)")
+CELL_CPU_LIMIT = ("이 셀이 만든 프로세스들이 함께 CPU 시간 한도({seconds}초)를 넘어 모두 끝내고 커널을 다시 "
+                  "시작했습니다 (the cell's processes used more than {seconds} s of CPU time together: "
+                  "{used} s counted; they were ended and the kernel restarted)")
 UNREADABLE_MESSAGE = ("커널이 채점기가 읽을 수 없는 메시지를 보내 커널을 다시 시작했습니다 "
                       "(the kernel sent a message the grader could not read: {error}; restarted)")
 NOTEBOOK_TIME_LIMIT = ("노트북 전체의 실행 시간 한도({seconds}초)를 넘어 이 셀은 실행하지 않았습니다 "

@@ -1,6 +1,7 @@
-"""Intake takes in regular files only (no kernel): a submission that is a symlink, a named pipe
-or reached through a linked folder is refused without being opened, and a timestamp is copied
-only from a regular file that holds a date."""
+"""Intake takes in regular files only (no kernel): a submission that is a symlink, a named pipe,
+a hard link to a file outside submitted/ or reached through a linked folder is refused without
+being opened; one file under two students' names is taken in for both, flagged; and a timestamp
+is copied only from a regular file that holds a date."""
 import os
 import threading
 
@@ -9,10 +10,10 @@ import tiny_course
 from conftest import copy_course
 from tiny_course import LESSON
 
-from course.intake import stage, submitted_timestamp, take_in
+from course.intake import stage, submitted_timestamp, take_in, unusable_name
 from course.nbgrader_api import course_directory
 from course.status import Status
-from course.untrusted import NotRegularFile, is_real_folder, read_regular
+from course.untrusted import NotRegularFile, is_real_folder, other_names, read_regular
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,58 @@ def test_a_renamed_notebook_that_is_a_link_is_refused(course):
     folder = _folder(course, "linked_renamed")
     (folder / "mine.ipynb").symlink_to(course / "submitted" / "honest" / LESSON / f"{LESSON}.ipynb")
     assert _refused(_take(course, "linked_renamed")) == (Status.CORRUPT, True, True)
+
+
+@pytest.mark.parametrize("target", ["source/{lesson}/{lesson}.ipynb", "release/{lesson}/{lesson}.ipynb",
+                                    "gradebook.db", "nbgrader_config.py"])
+def test_a_hard_link_to_a_course_file_outside_submitted_is_refused(course, target):
+    """Read through the link, the source notebook would be graded (full marks) and its
+    solutions shown in the feedback."""
+    student = "hard_" + target.split("/")[0].replace(".", "_")
+    os.link(course / target.format(lesson=LESSON), _folder(course, student) / f"{LESSON}.ipynb")
+    intake = _take(course, student)
+    assert _refused(intake) == (Status.CORRUPT, True, True), intake.notes
+    assert any("hard link" in note for note in intake.notes)
+
+
+def test_one_file_under_two_students_names_is_graded_for_both_and_flagged(course):
+    """A student hard-links another's submission into their own folder: neither is refused (the
+    one whose file it was did nothing wrong); both are flagged with the other's name."""
+    tiny_course.submit(course, "original", tiny_course.answered(course))
+    os.link(course / "submitted" / "original" / LESSON / f"{LESSON}.ipynb",
+            _folder(course, "copier") / f"{LESSON}.ipynb")
+    for student, other in (("original", "copier"), ("copier", "original")):
+        intake = _take(course, student)
+        assert intake.status is Status.FLAGGED and intake.notebook is not None, (student, intake.notes)
+        assert f"same file as {other}'s submission (hard link)" in intake.notes[0], intake.notes
+
+
+def test_other_names_finds_every_hard_link_below_the_base_or_raises(tmp_path):
+    (tmp_path / "base" / "a").mkdir(parents=True)
+    (tmp_path / "base" / "b").mkdir()
+    single = tmp_path / "base" / "a" / "single"
+    single.write_text("x")
+    assert other_names(single, tmp_path / "base") == []
+    first = tmp_path / "base" / "a" / "first"
+    first.write_text("y")
+    os.link(first, tmp_path / "base" / "b" / "second")
+    assert other_names(first, tmp_path / "base") == [tmp_path / "base" / "b" / "second"]
+    os.link(first, tmp_path / "outside")
+    with pytest.raises(NotRegularFile):
+        other_names(first, tmp_path / "base")
+    with pytest.raises(NotRegularFile):
+        read_regular(first)  # three names, one expected
+    assert read_regular(first, names=3) == b"y"
+
+
+@pytest.mark.parametrize("name, unusable", [
+    (".dotted", True), ("new\nline", True), ("kim ", True), (" kim", True), ("kim\u00a0", True),
+    ("kim", False), ("bell\x07", False), ("-김 철수", False), ("a,b\"c", False), ("a.b", False),
+])
+def test_names_nbgrader_would_skip_or_strip_are_unusable(name, unusable):
+    """nbgrader skips dotted names and names with a line break and strips spaces at either end;
+    it keeps every other name, control characters included (tests/test_names_are_data.py)."""
+    assert unusable_name(name) is unusable
 
 
 def test_a_named_pipe_is_refused_without_blocking(course):

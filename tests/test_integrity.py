@@ -11,6 +11,7 @@ from course.cli import main
 from course.demo import make_course
 from course.grade import NO_SANDBOX, grade
 from course.integrity import review
+from course.nbgrader_plugins import ResilientExecute
 from course.paths import REPOSITORY_ROOT, release_notebook
 from course.status import Status
 
@@ -49,6 +50,46 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "input history": "print(In[-1])",
     "numbered input": "print(_i12)",
     "history list": "for source in _ih:\n    print(source)",
+    # rebinding by every binding form
+    "walrus": "(check_equal := print)",
+    "walrus in a comprehension": "[check_equal := print for _ in range(1)]",
+    "for target": "for check_equal in [print]:\n    pass",
+    "with target": "with open('x') as check_array:\n    pass",
+    "except target": "try:\n    1 / 0\nexcept ZeroDivisionError as check_equal:\n    pass",
+    "global in a nested function": "def setup():\n    global check_equal\n\n    def check_equal(*a):\n"
+                                   "        pass\n\nsetup()",
+    "del": "del check_equal",
+    "import as a helper": "from numpy import allclose as check_array",
+    "rebind get_ipython": "def get_ipython():\n    return None",
+    # dunders, read, written or named in strings
+    "__defaults__": "check_array.__defaults__ = (1e300, 1e300, '')",
+    "__setattr__": "np.__setattr__('all', lambda *a, **k: True)",
+    "__dict__": "np.__dict__['allclose'] = print",
+    "__class__": "x = (1).__class__",
+    "dunder in a string": "Sly = type('Sly', (int,), {'__int__': lambda self: 3})",
+    "conversion hook": "class Sly:\n    def __float__(self):\n        return 1.0",
+    # magics: code a magic runs is read; unknown magics are flagged
+    "time magic": "%time get_ipython().input_transformers_post.append(lambda lines: [])",
+    "timeit magic with options": "%timeit -n1 -r1 get_ipython().events.register('post_run_cell', print)",
+    "capture cell magic": "%%capture out\nget_ipython().input_transformers_post.append(lambda l: [])",
+    "automagic one-liner": "time get_ipython().input_transformers_post.append(lambda lines: [])",
+    "run a file": "%run helper.py",
+    "write a file magic": "%%writefile helper.py\nx = 1",
+    "javascript magic": "%%javascript\nalert(1)",
+    "config the shell": "%config InteractiveShell.ast_node_interactivity = 'none'",
+    # modules outside the course's list, and process functions of os
+    "timeit": "import timeit\ntimeit.timeit('1', number=1)",
+    "logging frames": "import logging\nframe = logging.currentframe()",
+    "operator": "import operator\nget = operator.attrgetter('f_back')",
+    "linecache": "import linecache\ncache = linecache.cache",
+    "own module": "import helper",
+    "own module, star": "from tools import *",
+    "relative import": "from . import tools",
+    "os.posix_spawn": "import os, sys\nos.posix_spawn(sys.executable, [sys.executable], {})",
+    "os.memfd_create": "import os\nfd = os.memfd_create('x')",
+    "from os import system": "from os import system\nsystem('ls')",
+    "sys internals": "import sys\nmodules = sys.modules",
+    "history in a function": "def peek():\n    return In[-1]",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
@@ -61,7 +102,25 @@ HONEST = {  # other ways to write a right answer: never flagged
     "class with __init__": "class Net:\n    def __init__(self, units):\n        self.units = units",
     "comprehensions": "squares = {n: n * n for n in range(4)}\nvalues = [v for v in squares.values() if v]",
     "plots": "import matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (4, 3)\nplt.plot([1, 2])",
-    "magics": "%matplotlib inline\n!pip list",
+    "magics": "%matplotlib inline\n!pip list\n%pip install tqdm\n%config InlineBackend.figure_format = 'retina'",
+    "timing honest code": "%time total = sum(range(10))\n%timeit -n1 -r1 sorted([3, 1, 2])",
+    "capture honest code": "%%capture out\nprint('hi')",
+    "help": "np.zeros?",
+    "print to stderr": "import sys\nprint('x', file=sys.stderr)\nsys.stdout.flush()",
+    "a model named In and Out": "def build(n):\n    In = keras.Input(shape=(n,))\n    Out = keras.layers.Dense(1)(In)\n"
+                                "    return keras.Model(inputs=In, outputs=Out)\n\nIn = keras.Input(shape=(2,))\nprint(In)",
+    "a layer class": "class Layer:\n    def __init__(self, w):\n        self.w = w\n\n    def __call__(self, x):\n"
+                     "        return x @ self.w\n\n    def __repr__(self):\n        return f'Layer({self.w})'\n\n"
+                     "    def __len__(self):\n        return len(self.w)",
+    "an activation held by an object": "def identity(z):\n    return z\n\nclass Neuron:\n    def __init__(self):\n"
+                                       "        self.activation = identity",
+    "names of things": "def f():\n    pass\n\nprint(f.__name__, type(f).__name__, np.__version__)\n"
+                       "if __name__ == '__main__':\n    print('main')",
+    "local names shadowing helpers": "def f(check_equal, x):\n    check_array = check_equal\n    return check_array(x)\n"
+                                     "values = [check_equal for check_equal in range(3)]",
+    "course modules": "import math, random, time, itertools, functools, collections, dataclasses, typing, warnings\n"
+                      "from fractions import Fraction\nimport statsmodels.api as sm\nimport os.path\n"
+                      "warnings.filterwarnings('ignore')\nprint(os.environ.get('HOME'), os.path.join('a', 'b'))",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
 }
@@ -94,12 +153,25 @@ def test_no_lesson_answer_is_flagged(lesson):
     released = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
     answers = [("solution", {})] + [(w.name, {w.cell: w.code})
                                     for w in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
-    alternatives = getattr(submissions, "alternative_answers", None)
-    if alternatives:
-        answers += [(a.name, {a.cell: a.code}) for a in alternatives(REPOSITORY_ROOT, lesson)]
+    alternatives = submissions.alternative_answers(REPOSITORY_ROOT, lesson)
+    assert alternatives, f"{lesson} has no alternative answers to try"
+    answers += [(a.name, {a.cell: a.code}) for a in alternatives]
     flagged = {name: [str(f) for f in review(submissions.answered(REPOSITORY_ROOT, lesson, code), released)]
                for name, code in answers}
     assert {name: found for name, found in flagged.items() if found} == {}
+
+
+def test_every_cell_runs_whatever_its_tags():
+    """nbclient skips cells tagged skip-execution: a test cell that does not run shows no error
+    and would get its points. A plain Python kernel, no TensorFlow."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("raise AssertionError('ran')", metadata={"tags": [tag]})
+                for tag in ("skip-execution", "raises-exception", "other")]
+    executor = ResilientExecute(timeout=60)
+    executor.preprocess(nb, {"metadata": {"path": "."}})
+    assert [[o.get("ename") for o in c.outputs] for c in nb.cells] == [["AssertionError"]] * 3
+    assert executor.skip_cells_with_tag != ResilientExecute().skip_cells_with_tag
 
 
 def test_unchanged_release_cells_are_not_read(released):

@@ -21,6 +21,7 @@ from course.nbgrader_plugins import (
 )
 from course.paths import REPOSITORY_ROOT
 from course.status import (
+    CELL_CPU_LIMIT,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
     KERNEL_DIED_IN_CELL,
@@ -177,17 +178,20 @@ def _printed(text):
 class Kernel:
     """What the kernel does with each cell, in place of nbconvert's execution of one cell:
     `script` {cell index: [step of each run]}, a step being "ok", "error", "die", ("print", n
-    characters) or ("print, then die", n)."""
+    characters), ("print, then die", n), "spin" (the CPU watch kills the kernel: nbclient sees
+    it die) or "spin, reply" (the watch kills it as the cell's reply arrives)."""
 
     def __init__(self, script):
         self.script = {index: list(steps) for index, steps in script.items()}
         self.runs, self.restarts, self.replayed = [], 0, []
+        self.spun = False
 
     def execute(self, executor, code, resources, index):
         self.runs.append(index)
         step = self.script[index].pop(0)
         code.outputs = []  # as nbclient does before each run
-        if step == "die":
+        self.spun = step.startswith("spin") if isinstance(step, str) else False
+        if step in ("die", "spin"):
             raise DeadKernelError("Kernel died")
         if step == "error":
             code.outputs.append(error("ValueError", "bad"))
@@ -219,10 +223,28 @@ class Kernel:
         code.outputs = [stream("replayed\n")]
 
 
+class _Watch:
+    """In place of course.cpu_watch.CpuWatch: fired when the kernel's step was a spin."""
+
+    def __init__(self, kernel):
+        self.kernel, self.used = kernel, 12.5
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+    @property
+    def fired(self):
+        return self.kernel.spun
+
+
 def _run(nb, script, monkeypatch, **settings):
     kernel = Kernel(script)
     monkeypatch.setattr(ExecutePreprocessor, "preprocess_cell",
                         lambda self, code, resources, index: kernel.execute(self, code, resources, index))
+    monkeypatch.setattr(ResilientExecute, "_cpu_watch", lambda self: _Watch(kernel))
     executor = _executor(**settings)
     executor.nb, executor.km, executor.kc = nb, kernel, kernel
     executor.async_execute_cell = kernel.execute_cell
@@ -241,7 +263,7 @@ def test_a_cell_that_died_of_earlier_damage_is_rerun_after_a_restart_and_a_repla
     assert kernel.runs == [1, 2, 3, 3, 4], "markdown is not run; the dead cell runs twice"
     assert (kernel.restarts, kernel.replayed) == (1, [1]), "only the clean cells are replayed"
     assert nb.cells[1].outputs == [stream("ran 1\n")], "a replay keeps the first outputs"
-    assert nb.cells[3].outputs == [stream(KERNEL_RESTARTED + "\n", name="stderr"), stream("ran 3\n")]
+    assert nb.cells[3].outputs == [stream(KERNEL_RESTARTED + "\n", name="stdout"), stream("ran 3\n")]
     assert executor._clean == [1, 3, 4]
 
 
@@ -263,6 +285,20 @@ def test_after_too_many_kernel_deaths_the_remaining_cells_are_skipped(monkeypatc
     skipped = SKIPPED_AFTER_DEATHS.format(deaths=3)
     for code in nb.cells[2:]:
         assert [(out.ename, out.evalue) for out in code.outputs] == [(KERNEL_DIED, skipped)]
+
+
+@pytest.mark.parametrize("step", ["spin", "spin, reply"])
+def test_a_cell_past_its_cpu_budget_costs_that_cell_as_a_timeout_does(monkeypatch, step):
+    """The watch killed the kernel's tree: the cell gets an error (whether nbclient saw the
+    kernel die or the reply came first), is not run again, and the rest runs after a restart."""
+    nb = _cells(3)
+    kernel, executor = _run(nb, {1: ["ok"], 2: [step], 3: ["ok"]}, monkeypatch, max_cell_cpu_seconds=10)
+    assert kernel.runs == [1, 2, 3] and (kernel.restarts, kernel.replayed) == (1, [1])
+    cpu_limit = CELL_CPU_LIMIT.format(seconds="10", used="12.5")
+    assert [(out.get("ename"), out.get("evalue")) for out in nb.cells[2].outputs
+            if out.output_type == "error"] == [("CellTimeoutError", cpu_limit)]
+    assert nb.cells[3].outputs == [stream("ran 3\n")]
+    assert executor._clean == [1, 3]
 
 
 def test_a_rerun_cell_gets_the_whole_output_cap_again(monkeypatch):

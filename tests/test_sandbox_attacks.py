@@ -122,9 +122,11 @@ def _attacks(root):
         "leak": ({"add": LOOK_FOR_NOTEBOOKS.format(
             marker_head=HIDDEN_MARKER[:8], marker_tail=HIDDEN_MARKER[8:],
             notebook=str(root / "autograded" / "leak" / LESSON / f"{LESSON}.ipynb"))
-            + SOLUTIONS["add"]}, "graded", FULL),
-        "links": ({"add": PLANT_LINKS.format(root=str(root)) + SOLUTIONS["add"]}, "graded", FULL),
-        "disks": ({"sub": FILL_DISKS + SOLUTIONS["sub"]}, "graded", FULL),
+            + SOLUTIONS["add"]}, "flagged", FULL),
+        # Flagged for what a beginner never needs (sys.argv, os.symlink, os.mkfifo), graded all
+        # the same: the sandbox is what holds here.
+        "links": ({"add": PLANT_LINKS.format(root=str(root)) + SOLUTIONS["add"]}, "flagged", FULL),
+        "disks": ({"sub": FILL_DISKS + SOLUTIONS["sub"]}, "flagged", FULL),
         "displays": ({"mul": FLOOD_DISPLAYS + SOLUTIONS["mul"]}, "flagged", FULL),
         "huge_print": ({"add": 'print("p" * 300_000_000)\n' + SOLUTIONS["add"]}, "graded", FULL - 2),
         "huge_error": ({"mul": SOLUTIONS["mul"] + '\nraise ValueError("e" * 20_000_000)'}, "graded", FULL),
