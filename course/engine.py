@@ -73,7 +73,7 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
                 continue
             future = client.submit(run, kits[lesson], submission, overrides, pure=False,
                                    key=f"grade-{lesson}-{student}-{uuid4().hex}")
-            pending[future.key] = (student, lesson)
+            pending[future.key] = (student, lesson, submission.sharing)
             jobs.add(future)
             room -= 1
 
@@ -87,8 +87,8 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
                 for lesson in sorted({lesson for _, lesson in pairs})}
         refill()
         for future in jobs:
-            student, lesson = pending.pop(future.key)
-            finish(_store(root, coursedir, student, lesson, future))
+            student, lesson, sharing = pending.pop(future.key)
+            finish(_flag_shared(root, _store(root, coursedir, student, lesson, future), sharing))
             future.release()
             refill()
     return sorted(results, key=lambda r: (r.student, r.lesson))
@@ -108,6 +108,17 @@ def _store(root, coursedir, student, lesson, future):
         return graded.result
     except Exception as error:  # noqa: BLE001 (raised on the worker, worker lost, or not storable)
         return _failed(root, coursedir, student, lesson, error)
+
+
+def _flag_shared(root, result, sharing):
+    """A graded submission that is the same file as other students' (hard links) is flagged
+    with that evidence, as the local intake does (course.intake.take_in)."""
+    if sharing and result.status in (Status.GRADED, Status.FLAGGED):
+        result.status = Status.FLAGGED
+        result.notes.insert(0, Note.SHARED_FILE.say("; ".join(
+            f"same file as {other}'s submission (hard link)" for other in sharing)))
+        gradebook.set_flagged(root, result.student, result.lesson)
+    return result
 
 
 def _failed(root, coursedir, student, lesson, error):

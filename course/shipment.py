@@ -14,9 +14,10 @@ from pathlib import Path
 
 from course.gradebook import gradebook
 from course.gradebook_transfer import assignment_only_gradebook
+from course.intake import shared_with
 from course.nbgrader_api import course_directory
 from course.paths import notebook, step_folder
-from course.untrusted import is_real_folder, lexists, read_regular
+from course.untrusted import NotRegularFile, is_real_folder, lexists, read_regular
 
 # Files of a submission folder whose content the intake reads; of the others it reads only the
 # name (an extra file is a note), so they travel empty.
@@ -53,6 +54,7 @@ class Submission:
     lesson: str
     folder: str
     entries: list = field(default_factory=list)
+    sharing: list = field(default_factory=list)  # students whose submission is the same file
 
 
 @dataclass
@@ -90,10 +92,22 @@ def pack_submission(coursedir, student, lesson):
         return Submission(student, lesson, "absent")
     if not is_real_folder(folder, base):
         return Submission(student, lesson, "link")
-    entries = []
+    entries, sharing = [], []
     for item in sorted(os.scandir(folder), key=lambda item: item.name):
         mode = item.stat(follow_symlinks=False)
-        if stat.S_ISREG(mode.st_mode):
+        if stat.S_ISREG(mode.st_mode) and mode.st_nlink > 1 and item.name.endswith(".ipynb"):
+            # As the local intake: a file linked from outside submitted/ is never read (the
+            # worker gets its name and number of links, and refuses it as the intake here
+            # would); one shared with other students is sent as a file of its own, and the
+            # Result comes back flagged (course.engine).
+            try:
+                others, names = shared_with(base, Path(item.path), student)
+            except NotRegularFile:
+                entries.append(Entry(item.name, "file", b"", mode.st_nlink))
+                continue
+            sharing += others
+            entries.append(Entry(item.name, "file", read_regular(item.path, names=names)))
+        elif stat.S_ISREG(mode.st_mode):
             wanted = any(Path(item.name).match(pattern) for pattern in READ_BY_INTAKE)
             entries.append(Entry(item.name, "file", read_regular(item.path) if wanted else b"",
                                  mode.st_nlink))
@@ -103,7 +117,7 @@ def pack_submission(coursedir, student, lesson):
             entries.append(Entry(item.name, "symlink"))
         else:
             entries.append(Entry(item.name, "special"))
-    return Submission(student, lesson, "folder", entries)
+    return Submission(student, lesson, "folder", entries, sorted(set(sharing)))
 
 
 def unpack_submission(submission, coursedir, scratch):

@@ -83,6 +83,24 @@ def test_a_shipped_submission_is_taken_in_as_the_original(course, tmp_path):
     assert statuses >= {"graded", "corrupt", "empty", "missing"}
 
 
+def test_a_file_shared_by_two_students_travels_as_their_own_and_says_with_whom(course, tmp_path):
+    """As the local intake flags it (course.intake.take_in): each student's submission is sent
+    as a file of its own, with the other student named, for course.engine to flag the Result."""
+    tiny_course.submit(course, "honest", tiny_course.answered(course))
+    honest = course / "submitted" / "honest" / LESSON / f"{LESSON}.ipynb"
+    os.link(honest, _folder(course, "copier") / f"{LESSON}.ipynb")
+    coursedir = course_directory(course)
+    for student, other in (("honest", "copier"), ("copier", "honest")):
+        shipped = pack_submission(coursedir, student, LESSON)
+        assert shipped.sharing == [other]
+        assert [(e.name, e.links, e.data == honest.read_bytes()) for e in shipped.entries] == [
+            (f"{LESSON}.ipynb", 1, True)]
+        (tmp_path / student).mkdir()
+        root, _, scratch_dir = scratch_course(lesson_kit(course, LESSON, coursedir), shipped,
+                                              tmp_path / student)
+        assert str(take_in(root, scratch_dir, student, LESSON).status) == "graded"
+
+
 def test_extra_files_travel_by_name_only(course):
     folder = _folder(course, "extras")
     (folder / f"{LESSON}.ipynb").write_text(nbformat.writes(tiny_course.answered(course)))
