@@ -59,14 +59,6 @@ WRONG = {"add": "def add(a, b):\n    return 0",
          "sub": "def sub(a, b):\n    return 0"}
 
 
-def _meta(grade_id, *, solution=False, grade=False, points=None):
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def helpers_source():
     """The instructor's notebook: a setup cell, the locked check-helper cell (`from course.checks
     import *`, inlined at release), then per exercise an answer cell and a test cell calling
@@ -76,16 +68,16 @@ def helpers_source():
                                 "language_info": {"name": "python"}})
     nb.cells = [new_markdown_cell("# 01. 도우미 (helpers)\n\n채점기 시험용 강의입니다."),
                 new_code_cell("import numpy as np"),
-                new_code_cell("from course.checks import *", metadata=_meta("checks"))]
+                new_code_cell("from course.checks import *", metadata=tiny_course.nbgrader_metadata("checks"))]
     for name, body in HELPERS_SOLUTIONS.items():
         head, answer = body.split("\n", 1)
         nb.cells.append(new_markdown_cell(f"### `{name}` ({HELPERS_POINTS[name]}점)"))
         nb.cells.append(new_code_cell(f"{head}\n    ### BEGIN SOLUTION\n{answer}\n    ### END SOLUTION",
-                                      metadata=_meta(name, solution=True)))
+                                      metadata=tiny_course.nbgrader_metadata(name, solution=True)))
         visible, hidden = HELPERS_TESTS[name]
         nb.cells.append(new_code_cell(
             f"{visible}\n### BEGIN HIDDEN TESTS\n# {HELPERS_MARKER}\n{hidden}\n### END HIDDEN TESTS",
-            metadata=_meta(f"test_{name}", grade=True, points=HELPERS_POINTS[name])))
+            metadata=tiny_course.nbgrader_metadata(f"test_{name}", grade=True, points=HELPERS_POINTS[name])))
     return nb
 
 

@@ -20,7 +20,8 @@ VISIBLE = {"add": ("add(1, 2)", 3), "mul": ("mul(2, 3)", 6), "sub": ("sub(5, 2)"
 HIDDEN = {"add": ("add(20, 22)", 42), "mul": ("mul(6, 7)", 42), "sub": ("sub(50, 8)", 42)}
 
 
-def _meta(grade_id, *, solution=False, grade=False, points=None):
+def nbgrader_metadata(grade_id, *, solution=False, grade=False, points=None):
+    """A cell's metadata as nbgrader writes it for a solution, a graded (test) or a locked cell."""
     meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
             "solution": solution, "task": False}
     if points is not None:
@@ -41,7 +42,7 @@ def source_notebook():
         nb.cells.append(new_markdown_cell(f"### `{name}` ({POINTS[name]}점)"))
         nb.cells.append(new_code_cell(
             f"{head}\n    ### BEGIN SOLUTION\n{answer}\n    ### END SOLUTION",
-            metadata=_meta(name, solution=True)))
+            metadata=nbgrader_metadata(name, solution=True)))
         (call, want), (hidden_call, hidden_want) = VISIBLE[name], HIDDEN[name]
         nb.cells.append(new_code_cell(
             f"assert {call} == {want}, '{name}: {call}은 {want}이어야 합니다'\n"
@@ -49,7 +50,7 @@ def source_notebook():
             f"# {HIDDEN_MARKER}\n"
             f"assert {hidden_call} == {hidden_want}, '{name}: 숨겨진 검사에서 틀렸습니다'\n"
             "### END HIDDEN TESTS",
-            metadata=_meta(f"test_{name}", grade=True, points=POINTS[name])))
+            metadata=nbgrader_metadata(f"test_{name}", grade=True, points=POINTS[name])))
     return nb
 
 
