@@ -7,7 +7,7 @@ a sandbox of its own: it gets new user, mount, PID, IPC, network and UTS namespa
 tmpfs as working directory and as /tmp (the server's are hidden under them), sees of the
 grader's socket directories only its own, runs as the init of its own PID namespace's tree
 (so it sees no other process and ends with everything it started), with every capability
-dropped and its own resource limits. The server itself is not dumpable: a kernel cannot read or
+dropped, its own session keyring and its own resource limits. The server itself is not dumpable: a kernel cannot read or
 write its memory through /proc.
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
@@ -19,6 +19,7 @@ import ctypes
 import importlib
 import json
 import os
+import platform
 import resource
 import select
 import signal
@@ -27,7 +28,9 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x20, 0x1000, 0x4000, 0x40000
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
+KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -60,8 +63,9 @@ def _drop_capabilities():
 
 
 def _enter_namespaces(request):
-    """Own user, mount, PID, IPC, network and UTS namespaces; fresh tmpfs for the working directory and /tmp;
-    of the socket directories, only this kernel's."""
+    """Own user, mount, PID, IPC, network and UTS namespaces; fresh tmpfs for the working
+    directory, /tmp and /dev/shm; of the socket directories, only this kernel's; / and /dev
+    read-only; a new session keyring."""
     uid, gid = os.getuid(), os.getgid()
     _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
                         | CLONE_NEWUTS), "unshare")
@@ -84,6 +88,25 @@ def _enter_namespaces(request):
     os.makedirs(request["runtime_dir"])
     _mount(f"/proc/self/fd/{job}", request["runtime_dir"], None, MS_BIND)
     os.close(job)
+    if os.path.isdir("/dev/shm"):  # the server's otherwise, shared by every kernel after it
+        _mount("tmpfs", "/dev/shm", "tmpfs", 0, f"size={request['tmp_bytes']},mode=1777")
+    for path in ("/dev", "/"):  # writable to the grader's own user when it is not root
+        _read_only(path)
+    _check(libc.syscall(SYS_KEYCTL[platform.machine()], KEYCTL_JOIN_SESSION_KEYRING, None) < 0,
+           "a session keyring of its own")  # not the grader's (a service's or a login's)
+
+
+def _read_only(path):
+    """Remount the mount at `path` read-only, keeping the flags it has (a mount the namespace's
+    creator made is locked: its nosuid, nodev... cannot be dropped)."""
+    kept = os.statvfs(path).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+    for statvfs_flag, mount_flag in ((os.ST_NOSUID, 0x2), (os.ST_NODEV, 0x4), (os.ST_NOEXEC, 0x8),
+                                     (os.ST_NOATIME, 0x400), (os.ST_NODIRATIME, 0x800),
+                                     (os.ST_RELATIME, 0x200000)):
+        if kept & statvfs_flag:
+            flags |= mount_flag
+    _mount(None, path, None, flags)
 
 
 def _set_limits(limits):

@@ -127,6 +127,7 @@ class Zygote:
             try:
                 connection, _ = await asyncio.wait_for(loop.sock_accept(listener), START_SECONDS)
             except TimeoutError:
+                self.process.kill()  # whatever broke it, the next kernel gets a new server
                 raise WarmKernelsUnavailable("no kernel was forked (see course.kernel_zygote)") from None
         os.unlink(path)
         with connection:

@@ -1,0 +1,254 @@
+"""A hostile student against warm kernels (course/kernel_zygote.py): each test runs notebook code
+in kernels forked one after another from one warm-kernel server, in a process of its own (a
+grading worker), and fails where the attack works.
+
+Most run as the grader usually does (root). Two run the whole grader as an unprivileged user,
+the mode the README documents for SLURM ("the sandbox then runs kernels as your own user"):
+there bubblewrap's root directory and /dev belong to that user, and every kernel forked from the
+server shares them. As root these tests take an unprivileged uid in a mount namespace of their
+own where this Python (which may live under /root, 0700) is reachable.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import needs_bubblewrap
+
+pytestmark = [needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("warm_attacks")]
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+UNPRIVILEGED_UID = 4242
+
+# Runs {"preload", "cells", "session_keyring", "start_seconds", "limits"}: each cell in a new
+# kernel forked from one server, one after another; prints a JSON list of {status, out, seconds}.
+SCENARIO = r'''
+import asyncio, ctypes, json, sys, time
+from traitlets.config import Config
+from course import warm_kernels
+from course.sandbox import SandboxedKernelManager
+spec = json.loads(sys.argv[1])
+if spec.get("session_keyring"):  # as a systemd service or a pam_keyinit login has one
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(250, 1, None) > 0  # KEYCTL_JOIN_SESSION_KEYRING: a new anonymous one
+    assert libc.syscall(248, b"user", b"grader-secret", b"db password", 11, -3) > 0  # add_key
+if spec.get("start_seconds"):
+    warm_kernels.START_SECONDS = spec["start_seconds"]
+
+async def run(code):
+    config = Config()
+    config.SandboxedKernelManager.preload = spec["preload"]
+    for name, value in spec.get("limits", {}).items():
+        config.SandboxedKernelManager[name] = value
+    manager = SandboxedKernelManager(config=config, kernel_name="python3")
+    start = time.monotonic()
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    out = []
+    try:
+        await client.wait_for_ready(timeout=300)
+        reply = await client.execute_interactive(
+            code, timeout=120, output_hook=lambda m: out.append(m["content"].get("text", "")))
+        status = reply["content"]["status"]
+    except Exception as error:
+        status = f"{type(error).__name__}: {error}"
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+    return {"status": status, "out": "".join(out), "seconds": time.monotonic() - start}
+
+async def main():
+    return [await run(code) for code in spec["cells"]]
+
+results = asyncio.run(main())
+warm_kernels.stop_all()
+print(json.dumps(results))
+'''
+
+# As root, in a new mount namespace: make the given paths reachable by `uid` (a tmpfs over the
+# first ancestor the others cannot enter, the paths bound back into it), then become `uid`.
+UNPRIVILEGED = r'''
+import json, os, subprocess, sys, tempfile
+paths, uid = json.loads(sys.argv[1]), int(sys.argv[2])
+def mount(*args):
+    subprocess.run(["mount", *args], check=True)
+mount("--make-rprivate", "/")
+hidden = {}
+for path in paths:
+    ancestor = "/"
+    for part in path.strip("/").split("/"):
+        ancestor = os.path.join(ancestor, part)
+        if not os.stat(ancestor).st_mode & 0o001:
+            hidden.setdefault(ancestor, []).append(path)
+            break
+keep = sys.argv[6]
+for top, inside in hidden.items():
+    saved = []
+    for path in inside:
+        copy = tempfile.mkdtemp(dir=keep)
+        mount("--bind", path, copy)
+        saved.append((path, copy))
+    mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", top)
+    for path, copy in saved:
+        os.makedirs(path, exist_ok=True)
+        mount("--bind", copy, path)
+os.setgroups([])
+os.setgid(uid)
+os.setuid(uid)
+os.chdir("/tmp")
+os.execve(sys.executable, [sys.executable, "-c", sys.argv[3], sys.argv[4]],
+          {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "PYTHONPATH": sys.argv[5]})
+'''
+
+
+def scenario(cells, *, preload=("numpy",), unprivileged=False, scratch=None, timeout=900, **spec):
+    spec = {"preload": list(preload), "cells": list(cells), **spec}
+    if not unprivileged:
+        command = [sys.executable, "-c", SCENARIO, json.dumps(spec)]
+    elif os.geteuid() == 0:
+        paths = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                     sys.base_exec_prefix, REPOSITORY)})
+        command = ["unshare", "--mount", sys.executable, "-c", UNPRIVILEGED, json.dumps(paths),
+                   str(UNPRIVILEGED_UID), SCENARIO, json.dumps(spec), str(REPOSITORY), str(scratch)]
+    else:
+        command = [sys.executable, "-c", SCENARIO, json.dumps(spec)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                         env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    for result in results:
+        assert result["status"] == "ok", result
+    return results
+
+
+def last_json(result):
+    return json.loads(result["out"].strip().splitlines()[-1])
+
+
+# -- what works ---------------------------------------------------------------------------------
+
+KEYRING = """
+import ctypes, json
+libc = ctypes.CDLL(None, use_errno=True)
+def read(name):
+    key = libc.syscall(250, 10, -3, b"user", name, 0)  # KEYCTL_SEARCH in the session keyring
+    if key < 0:
+        return None
+    buffer = ctypes.create_string_buffer(256)
+    size = libc.syscall(250, 11, key, buffer, 256)  # KEYCTL_READ
+    return buffer.raw[:size].decode() if size >= 0 else "exists"
+print(json.dumps({"grader": read(b"grader-secret"), "earlier student": read(b"left-by-a-student")}))
+"""
+LEAVE_KEY = 'libc.syscall(248, b"user", b"left-by-a-student", b"answers: 42", 11, -3)  # add_key'
+
+
+
+def test_the_session_keyring_is_not_shared_with_the_grader_or_the_next_kernel():
+    """A grading process started by systemd (KeyringMode=private: every service) or from a
+    pam_keyinit login has a session keyring; the server and every kernel forked from it inherit
+    it by reference (fork does not copy it), with the possessor's rights. (Cold kernels share it
+    too: bwrap does not give a new one.)"""
+    first, second = scenario([KEYRING + LEAVE_KEY, KEYRING], session_keyring=True)
+    seen = {"the grader's key, read by a kernel": last_json(first)["grader"],
+            "a key left by the first kernel, read by the next": last_json(second)["earlier student"]}
+    assert seen == dict.fromkeys(seen), seen
+
+
+LEAVE_FILES = """
+import json, os
+left = {}
+for path in ('/dev/shm/left', '/left', '/dev/left'):
+    try:
+        with open(path, 'w') as handle:
+            handle.write('answers of an earlier student')
+        left[path] = 'written'
+    except OSError as error:
+        left[path] = error.strerror
+try:  # beyond workdir_bytes and tmp_bytes (32 MiB here)
+    with open('/dev/shm/big', 'wb') as handle:
+        for _ in range(100):
+            handle.write(b'x' * 2**20)
+    left['/dev/shm/big'] = os.path.getsize('/dev/shm/big') >> 20
+except OSError as error:
+    left['/dev/shm/big'] = error.strerror
+print(json.dumps(left))
+"""
+
+FIND_FILES = """
+import json, os
+print(json.dumps({p: open(p).read() for p in ('/dev/shm/left', '/left', '/dev/left', '/dev/shm/big')
+                  if os.path.exists(p) and os.path.getsize(p) < 2**20}
+                 | ({'/dev/shm/big': os.path.getsize('/dev/shm/big') >> 20} if os.path.exists('/dev/shm/big') else {})))
+"""
+
+
+def test_without_root_files_left_outside_the_kernels_tmpfs_do_not_reach_the_next(tmp_path):
+    """Without root, bubblewrap's root directory and /dev (with /dev/shm) are tmpfs of the
+    grader's user, without a size limit, and each forked kernel keeps the server's: what one
+    student writes there every later kernel of the worker reads, and it holds the host's memory
+    until the grading process ends. A cold sandbox gets its own root and /dev."""
+    limits = {"workdir_bytes": 32 * 2**20, "tmp_bytes": 32 * 2**20}
+    first, second = scenario([LEAVE_FILES, FIND_FILES], unprivileged=True, scratch=tmp_path,
+                             limits=limits)
+    assert last_json(second) == {}, (last_json(first), last_json(second))
+
+
+CHMOD_ROOT = """
+import os
+try:
+    os.chmod('/', 0)
+except OSError as error:
+    print(error)
+"""
+
+WARM = "import json, sys; print(json.dumps('numpy' in sys.modules))"
+
+
+def test_without_root_a_kernel_cannot_make_the_server_unusable(tmp_path):
+    """The server's root directory is the user's: one kernel takes its permissions away, the
+    server's next forks cannot reach their socket directory, and every later kernel of the worker
+    waits START_SECONDS (180 s; 20 here) before it starts cold."""
+    _, after, again = scenario([CHMOD_ROOT, WARM, WARM], unprivileged=True, scratch=tmp_path,
+                                  start_seconds=20)
+    assert last_json(after) is True and last_json(again) is True, "later kernels started cold"
+    assert after["seconds"] < 15 and again["seconds"] < 15, (after["seconds"], again["seconds"])
+
+
+AS_ROOT_LEAVE = """
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+done = {}
+for path in ('/dev/shm/left', '/left', '/dev/left'):
+    try:
+        open(path, 'w').write('x')
+        done[path] = 'written'
+    except OSError:
+        pass
+try:
+    os.chmod('/', 0)
+    done['chmod /'] = 'done'
+except OSError:
+    pass
+done['sysv'] = libc.shmget(0x5eed, 4096, 0o1666 | 0o1000)
+print(json.dumps(done))
+"""
+
+AS_ROOT_FIND = """
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+course = [n for n in os.listdir(REPOSITORY) if n in ('source', 'submitted', 'autograded', 'gradebook.db', 'course')] if os.path.isdir(REPOSITORY) else []
+print(json.dumps({'files': [p for p in ('/dev/shm/left', '/left', '/dev/left') if os.path.exists(p)], 'course': course,
+                  'sysv': libc.shmget(0x5eed, 0, 0) >= 0, 'warm': 'numpy' in sys.modules}))
+"""
+
+
+def test_as_root_nothing_outside_the_kernels_tmpfs_is_writable():
+    """/dev/shm is a tmpfs of the kernel's own (written, and gone for the next kernel); / and
+    /dev are not writable."""
+    find = f"REPOSITORY = {str(REPOSITORY)!r}\n" + AS_ROOT_FIND
+    first, second = scenario([AS_ROOT_LEAVE, find])
+    assert set(last_json(first)) == {"sysv", "/dev/shm/left"}, last_json(first)
+    assert last_json(second) == {"files": [], "course": [], "sysv": False, "warm": True}
