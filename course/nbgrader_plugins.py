@@ -98,7 +98,8 @@ def exercise_names(nb):
 
 class InlineChecks(NbGraderPreprocessor):
     """Replace the cell that imports course.checks with the module's own code, and the call
-    that names each exercise's names (exercise_names) for the Korean blank-answer messages."""
+    that names each exercise's names (exercise_names) for the Korean blank-answer messages;
+    the cell is folded in JupyterLab (jupyter.source_hidden)."""
 
     def preprocess(self, nb, resources):
         self._exercises = exercise_names(nb)
@@ -107,6 +108,8 @@ class InlineChecks(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and CHECKS_IMPORT in cell.source.splitlines():
             cell.source = inline_checks_source(self._exercises)
+            # shown folded: a beginner reads its one-line comment, not its 200 lines
+            cell.metadata["jupyter"] = {"source_hidden": True}
         return cell, resources
 
 

@@ -65,3 +65,17 @@ def test_cli_reports_a_metadata_problem_with_exit_code_2(unreleased_course, caps
 def test_cli_rejects_an_unknown_lesson(unreleased_course, capsys):
     assert main(["release", "--root", str(unreleased_course), "99_nothing"]) == 2
     assert "unknown lesson(s) 99_nothing" in capsys.readouterr().err
+
+
+def test_the_check_helpers_cell_is_folded_in_every_release_notebook():
+    """The ~200 lines of course/checks.py inlined at release are folded in JupyterLab: a
+    beginner sees the cell's first comment, not the helpers."""
+    from course.nbgrader_plugins import CHECKS_MODULE
+    from course.paths import lesson_ids, release_notebook
+
+    first_line = CHECKS_MODULE.read_text(encoding="utf-8").splitlines()[0]
+    for lesson in lesson_ids(REPOSITORY_ROOT):
+        nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+        helpers = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(first_line)]
+        assert len(helpers) == 1, lesson
+        assert helpers[0].metadata.get("jupyter", {}).get("source_hidden") is True, lesson
