@@ -15,6 +15,7 @@ from traitlets.config import Configurable
 from course import gradebook
 from course.errors import CourseError
 from course.gradebook_transfer import store_submission
+from course.intake import shared_file_note
 from course.nbgrader_api import course_directory, load_config
 from course.paths import step_folder
 from course.result import Result
@@ -115,8 +116,7 @@ def _flag_shared(root, result, sharing):
     with that evidence, as the local intake does (course.intake.take_in)."""
     if sharing and result.status in (Status.GRADED, Status.FLAGGED):
         result.status = Status.FLAGGED
-        result.notes.insert(0, Note.SHARED_FILE.say("; ".join(
-            f"same file as {other}'s submission (hard link)" for other in sharing)))
+        result.notes.insert(0, shared_file_note(sharing))
         gradebook.set_flagged(root, result.student, result.lesson)
     return result
 

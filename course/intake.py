@@ -163,6 +163,12 @@ def shared_with(base, path, student):
     return sorted(students - {student}), len(others) + 1
 
 
+def shared_file_note(sharing):
+    """The note of a submission that is the same file as the `sharing` students' (hard links)."""
+    return Note.SHARED_FILE.say("; ".join(
+        f"same file as {other}'s submission (hard link)" for other in sharing))
+
+
 def _read(path, intake, names=1):
     try:
         raw = read_regular(path, names=names)
@@ -334,8 +340,7 @@ def take_in(root, coursedir, student, lesson):
                                                      + (" ..." if len(findings) > 8 else "")))
     if sharing:
         intake.status = Status.FLAGGED
-        intake.notes.insert(0, Note.SHARED_FILE.say("; ".join(
-            f"same file as {other}'s submission (hard link)" for other in sharing)))
+        intake.notes.insert(0, shared_file_note(sharing))
     intake.notebook = nb
     return intake
 
