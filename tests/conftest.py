@@ -9,6 +9,8 @@ import nbgrader.api
 import postgres_server
 import pytest
 import tiny_course
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -142,7 +144,12 @@ def postgres_admin_url():
     (.ci/run sets it), else a scratch server started for this session. Skips with the reason
     where neither can be had, except in CI (the environment variable CI set), where it fails."""
     if os.environ.get(postgres_server.URL_VARIABLE):
-        yield os.environ[postgres_server.URL_VARIABLE]
+        url = os.environ[postgres_server.URL_VARIABLE]
+        try:
+            make_url(url)
+        except ArgumentError:
+            pytest.fail(f"{postgres_server.URL_VARIABLE} is not a database URL: {url!r}")
+        yield url
         return
     problem = postgres_server.why_no_server()
     if problem:

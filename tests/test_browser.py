@@ -99,7 +99,9 @@ def jupyterlab(tmp_path):
 def test_the_slider_renders_as_a_widget_in_jupyterlab(jupyterlab):
     base, token, notebooks = jupyterlab
     nbformat.write(submissions.answered(REPOSITORY_ROOT, LESSON), notebooks / f"{LESSON}.ipynb")
-    code_cells = sum(cell.cell_type == "code" for cell in nbformat.read(notebooks / f"{LESSON}.ipynb", 4).cells)
+    # a folded cell (the check helpers: jupyter.source_hidden) shows a placeholder, not its prompt
+    shown_code_cells = sum(cell.cell_type == "code" and not cell.metadata.get("jupyter", {}).get("source_hidden")
+                           for cell in nbformat.read(notebooks / f"{LESSON}.ipynb", 4).cells)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / f"{LESSON}.png"
     with sync_playwright() as playwright:
@@ -116,12 +118,14 @@ def test_the_slider_renders_as_a_widget_in_jupyterlab(jupyterlab):
             try:
                 page.wait_for_function(
                     """count => {
-                        const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+                        const prompts = [...document.querySelectorAll('.jp-CodeCell')]
+                            .filter(cell => !cell.querySelector('.jp-InputPlaceholder'))
+                            .map(cell => cell.querySelector('.jp-InputPrompt'));
                         return prompts.length === count && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-                    }""", arg=code_cells, timeout=400_000)
+                    }""", arg=shown_code_cells, timeout=400_000)
             except PlaywrightTimeout:
                 page.screenshot(path=screenshot)
-                prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                prompts = page.locator(".jp-CodeCell:not(:has(.jp-InputPlaceholder)) .jp-InputPrompt").all_inner_texts()
                 raise AssertionError(f"not every cell ran: prompts {prompts}; screenshot {screenshot}") from None
             interact_cell = page.locator(".jp-CodeCell", has_text="widgets.interact(").first
             try:  # the widget manager draws the sliders after the cell has run
