@@ -9,6 +9,8 @@ import nbgrader.api
 import postgres_server
 import pytest
 import tiny_course
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,14 +83,23 @@ def _grade_examples(root, lesson):
     return GradedLesson(root, lesson, results, wrong_packs, alternative_packs)
 
 
+NBGRADERS_ALEMBIC_VERSION = nbgrader.api.get_alembic_version  # before the fixture below stands in
+
+
+def alembic_head():
+    """The gradebook schema's newest alembic revision, as nbgrader's get_alembic_version answers
+    it (`alembic heads` in a subprocess that imports all of nbgrader: seconds), but asked of
+    alembic's API in this process, from the same alembic.ini."""
+    with nbgrader.api._temp_alembic_ini("sqlite:////tmp/gradebook.db") as alembic_ini:
+        return ScriptDirectory.from_config(AlembicConfig(alembic_ini)).get_current_head()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def alembic_head_asked_once():
-    """nbgrader asks `alembic heads` (a subprocess that imports all of nbgrader: seconds) for
-    every new gradebook, and the answer is the same for every one. The first new gradebook of
-    the session asks it; the others reuse that answer."""
+def alembic_head_asked_in_process():
+    """nbgrader asks `alembic heads` for every new gradebook; the tests' gradebooks get the
+    same answer from alembic_head (tests/test_gradebook_schema.py holds them equal)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nbgrader.api, "get_alembic_version",
-                      functools.cache(nbgrader.api.get_alembic_version))
+        patch.setattr(nbgrader.api, "get_alembic_version", functools.cache(alembic_head))
         yield
 
 
