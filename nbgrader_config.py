@@ -105,8 +105,11 @@ c.SandboxedKernelManager.threads = 1
 # Warm kernels: each grading process imports these once in a sandboxed server and forks every
 # kernel from it (course/kernel_zygote.py), in namespaces of its own, so no submission pays for
 # TensorFlow's import. Not ipywidgets or matplotlib: they set themselves up for the kernel they
-# are imported in. [] starts every kernel cold.
-c.SandboxedKernelManager.preload = ["numpy", "pandas", "tensorflow", "keras"]
+# are imported in. statsmodels (lesson 06's setup cell, about 2 s) imports neither, nor IPython,
+# and starts no thread. [] starts every kernel cold.
+c.SandboxedKernelManager.preload = [
+    "numpy", "pandas", "tensorflow", "keras", "statsmodels.api", "statsmodels.formula.api",
+]
 
 # Without this, a widget cell now and then waited the whole timeout for a reply that had
 # arrived: the Output widget's comm_msg, sent on the same socket, took its wake-up (issue 14;
