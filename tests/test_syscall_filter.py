@@ -12,15 +12,14 @@ import platform
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import needs_bubblewrap
 from test_warm_attacks import last_json, scenario
 
-from course import syscall_filter
-
-REPOSITORY = Path(__file__).resolve().parents[1]
+from course import sandbox, syscall_filter
+from course.nbgrader_api import load_config
+from course.paths import REPOSITORY_ROOT
 
 # Loads the filter (argv[1] == "on"), then prints what each attempt gave: an errno's text, a
 # result, or a child's exit code (negative: the signal that killed it).
@@ -80,7 +79,7 @@ EPERM = os.strerror(1)
 
 def probe(state):
     run = subprocess.run([sys.executable, "-c", PROBE, state], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+                         env={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)})
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout)
 
@@ -113,6 +112,17 @@ def test_threads_fork_and_subprocesses_work_and_inherit_the_filter(filtered):
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x32 and i386 are x86-64's other ABIs")
 def test_a_call_of_another_abi_kills_the_process(filtered):
     assert (filtered["x32 getpid"], filtered["i386 getpid"]) == (-signal.SIGSYS, -signal.SIGSYS)
+
+
+def test_grading_is_refused_where_the_filter_cannot_be_built(monkeypatch):
+    """Without libseccomp (or pyseccomp) the sandbox as configured cannot run; with
+    `seccomp = False` it can."""
+    monkeypatch.setattr(sandbox, "sandbox_problem", lambda: None)
+    assert sandbox.sandbox_refusal(load_config(REPOSITORY_ROOT)) is None
+    monkeypatch.setattr(syscall_filter, "problem", lambda: syscall_filter.INSTALL_HINT)
+    assert sandbox.sandbox_refusal(load_config(REPOSITORY_ROOT)) == syscall_filter.INSTALL_HINT
+    unfiltered = load_config(REPOSITORY_ROOT, {"SandboxedKernelManager": {"seccomp": False}})
+    assert sandbox.sandbox_refusal(unfiltered) is None
 
 
 def test_without_the_filter_the_probe_gets_through():
