@@ -96,6 +96,10 @@ c.SandboxedKernelManager.cpu_seconds = 600  # CPU time, all threads together
 c.SandboxedKernelManager.processes = 512  # processes and threads of the kernel's uid
 c.SandboxedKernelManager.workdir_bytes = 256 * 2**20  # the kernel's working directory (tmpfs)
 c.SandboxedKernelManager.tmp_bytes = 256 * 2**20  # the kernel's /tmp (tmpfs)
+# A seccomp filter denies the kernel (and all it starts) the system calls that would get round
+# these limits: namespaces and mounts (a tmpfs without a size), memfd_create (memory outside
+# memory_bytes), keyrings (the grader's), ptrace... (course/syscall_filter.py lists them).
+c.SandboxedKernelManager.seccomp = True
 # A message part larger than this is dropped before the grader decodes it (one 300 MB print
 # would otherwise take seconds and gigabytes to read, only to be cut to max_output_chars).
 c.SandboxedKernelManager.max_message_bytes = 64 * 2**20

@@ -7,14 +7,17 @@ a sandbox of its own: it gets new user, mount, PID, IPC, network and UTS namespa
 tmpfs as working directory and as /tmp (the server's are hidden under them), sees of the
 grader's socket directories only its own, runs as the init of its own PID namespace's tree
 (so it sees no other process and ends with everything it started), with every capability
-dropped, its own session keyring and its own resource limits. The server itself is not dumpable: a kernel cannot read or
+dropped, its own session keyring, its own resource limits and the grader's system-call filter
+(course/syscall_filter.py). The server itself is not dumpable: a kernel cannot read or
 write its memory through /proc.
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
-"workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...}}. The
+"workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
+"seccomp": the filter's BPF program in base64, or null}. The
 forked process connects to `runtime_dir`/fork.sock, where the grader learns its PID, and goes on
 when the grader answers.
 """
+import base64
 import ctypes
 import importlib
 import json
@@ -33,6 +36,7 @@ SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
 KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 FORK_SOCKET = "fork.sock"
 
@@ -115,13 +119,27 @@ def _set_limits(limits):
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def _load_syscall_filter(program):
+    """Install the seccomp filter `program` (a BPF program: 8 bytes an instruction) on this
+    process, for good and for everything it starts; needs no_new_privs."""
+    fprog = _SockFprog(len(program) // 8, program)
+    _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp filter")
+
+
 def _kernel(request):
-    """The student's kernel: a new session, no capability, its limits, then ipykernel."""
+    """The student's kernel: a new session, no capability, its limits, the system-call filter,
+    then ipykernel."""
     os.setsid()
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process of its own: /proc/self is its own
     os.chdir(request["workdir"])
     _drop_capabilities()
     _set_limits(request["limits"])
+    if request.get("seccomp"):
+        _load_syscall_filter(base64.b64decode(request["seccomp"]))
     for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
     sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]

@@ -4,11 +4,13 @@ The kernel sees a read-only system and Python installation, an empty working dir
 empty /tmp of its own (size-limited tmpfs that live as long as the sandbox; nothing in them is ever
 copied back), and nothing of the course directory (not even the notebook it runs: the grader
 sends it the cells), of the instructor's home, or of the network. Memory, CPU time and the number
-of processes are limited with prlimit. Kernel and grader talk over Unix sockets (ZeroMQ "ipc"
+of processes are limited with prlimit; a seccomp filter denies the system calls that would get
+round those limits (course/syscall_filter.py). Kernel and grader talk over Unix sockets (ZeroMQ "ipc"
 transport) in a private directory, since the kernel has no network; when the grader runs as root,
 the kernel may create its sockets there, and the directory is closed to it before any cell runs.
 """
 import asyncio
+import base64
 import os
 import shutil
 import stat
@@ -21,10 +23,10 @@ from pathlib import Path
 
 import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 from traitlets.utils.importstring import import_item
 
-from course import warm_kernels
+from course import syscall_filter, warm_kernels
 
 INSTALL_HINT = ("bubblewrap (bwrap) is not installed. Debian/Ubuntu: `sudo apt-get install "
                 "bubblewrap`; Fedora: `sudo dnf install bubblewrap`. Or grade without the sandbox: "
@@ -58,7 +60,8 @@ def sandbox_refusal(config):
     if isinstance(manager, str):
         manager = import_item(manager)
     if isinstance(manager, type) and issubclass(manager, SandboxedKernelManager):
-        return sandbox_problem()
+        seccomp = config.SandboxedKernelManager.get("seccomp", True)
+        return sandbox_problem() or (syscall_filter.problem() if seccomp else None)
     return None
 
 
@@ -90,13 +93,15 @@ def _with_parents(path):
 
 
 def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, processes, uid,
-                    workdir_bytes, tmp_bytes, threads=1, limits=True):
+                    workdir_bytes, tmp_bytes, threads=1, limits=True, seccomp_fd=None):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
 
     The working directory (WORKDIR) and /tmp are new tmpfs of `workdir_bytes` and `tmp_bytes`
     (bytes; a write beyond gets "No space left on device"); `runtime_dir` (the grader's socket
     directory) is the only host path bound writable. `limits=False` leaves out prlimit (the
-    warm-kernel server: each kernel it forks sets its own)."""
+    warm-kernel server: each kernel it forks sets its own). `seccomp_fd`: a descriptor, passed to
+    bwrap, of the seccomp filter's BPF program (course/syscall_filter.py) for the kernel and all
+    it starts; None: no filter (the warm-kernel server, whose kernels load it themselves)."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
@@ -113,6 +118,8 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
             "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")})
     for name, value in environment.items():
         command += ["--setenv", name, value]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     command += ["--chdir", WORKDIR, "--"]
     if os.geteuid() == 0:
         # As root: drop to an unprivileged uid (RLIMIT_NPROC does not apply to root).
@@ -154,6 +161,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     tmp_bytes = Integer(256 * 2**20, help="size of the kernel's /tmp (a tmpfs, in memory)").tag(config=True)
     max_message_bytes = Integer(64 * 2**20, help="largest message part the grader accepts from the "
                                                  "kernel; a larger one is dropped").tag(config=True)
+    seccomp = Bool(True, help="deny the kernel the system calls that get round the sandbox's limits "
+                              "(namespaces, mounts, memfd_create, keyrings...: course/syscall_filter.py)"
+                   ).tag(config=True)
     preload = List(Unicode(), help="modules a warm-kernel server imports once per grading process; "
                                    "each kernel is forked from it, in namespaces of its own "
                                    "(course/kernel_zygote.py). Empty: every kernel starts cold"
@@ -210,7 +220,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                    "tmp_bytes": self.tmp_bytes,
                    "limits": rlimits(memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
                                      processes=self.processes,
-                                     file_bytes=max(self.workdir_bytes, self.tmp_bytes))}
+                                     file_bytes=max(self.workdir_bytes, self.tmp_bytes)),
+                   "seccomp": (base64.b64encode(syscall_filter.bpf_program()).decode()
+                               if self.seccomp else None)}
         try:
             process = await zygote.fork(request, uid=self.uid if root else None)
         except warm_kernels.WarmKernelsUnavailable as error:
@@ -224,11 +236,19 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["env"] = {}
         kw["cwd"] = self.runtime_dir  # of bwrap itself; never the autograded folder
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's
-        command = sandbox_command(kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
-                                  cpu_seconds=self.cpu_seconds, processes=self.processes,
-                                  uid=self.uid, workdir_bytes=self.workdir_bytes,
-                                  tmp_bytes=self.tmp_bytes, threads=self.threads)
-        return await self.provisioner.launch_kernel(command, **kw)
+        program = syscall_filter.program_file() if self.seccomp else None
+        try:
+            if program is not None:
+                kw["pass_fds"] = (program.fileno(),)
+            command = sandbox_command(kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
+                                      cpu_seconds=self.cpu_seconds, processes=self.processes,
+                                      uid=self.uid, workdir_bytes=self.workdir_bytes,
+                                      tmp_bytes=self.tmp_bytes, threads=self.threads,
+                                      seccomp_fd=None if program is None else program.fileno())
+            return await self.provisioner.launch_kernel(command, **kw)
+        finally:
+            if program is not None:
+                program.close()  # bwrap has its own descriptor of it
 
     def _open_runtime_dir(self):
         """Let the kernel's uid (as group) create its sockets; the connection file stays the

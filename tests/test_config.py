@@ -84,7 +84,7 @@ def test_the_executor_runs_kernels_in_the_sandbox_with_the_configured_limits(ker
     config = load_config(ROOT)
     executor, manager = kernel_manager()
     assert type(manager) is SandboxedKernelManager
-    limits = ("memory_bytes", "cpu_seconds", "processes", "threads")
+    limits = ("memory_bytes", "cpu_seconds", "processes", "threads", "seccomp")
     assert {name: getattr(manager, name) for name in limits} == {
         name: config.SandboxedKernelManager[name] for name in limits}, "written out in the config"
     assert (executor.timeout, executor.startup_timeout) == (config.Execute.timeout, config.Execute.startup_timeout)
