@@ -89,6 +89,11 @@ def filtered():
     return probe("on")
 
 
+@pytest.fixture(scope="module")
+def unfiltered():
+    return probe("off")
+
+
 def test_the_program_is_whole_bpf_instructions():
     program = syscall_filter.bpf_program()
     assert program and len(program) % 8 == 0 and len(program) // 8 < 4096  # BPF_MAXINSNS
@@ -110,8 +115,12 @@ def test_threads_fork_and_subprocesses_work_and_inherit_the_filter(filtered):
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x32 and i386 are x86-64's other ABIs")
-def test_a_call_of_another_abi_kills_the_process(filtered):
-    assert (filtered["x32 getpid"], filtered["i386 getpid"]) == (-signal.SIGSYS, -signal.SIGSYS)
+def test_a_call_of_another_abi_kills_the_process(filtered, unfiltered):
+    assert filtered["x32 getpid"] == -signal.SIGSYS
+    # a kernel built or booted without 32-bit emulation answers int 0x80 with SIGSEGV before any
+    # filter runs: there the call cannot get through either
+    i386_runs = unfiltered["i386 getpid"] == 0
+    assert filtered["i386 getpid"] == (-signal.SIGSYS if i386_runs else unfiltered["i386 getpid"])
 
 
 def test_grading_is_refused_where_the_filter_cannot_be_built(monkeypatch):
@@ -125,9 +134,8 @@ def test_grading_is_refused_where_the_filter_cannot_be_built(monkeypatch):
     assert sandbox.sandbox_refusal(unfiltered) is None
 
 
-def test_without_the_filter_the_probe_gets_through():
+def test_without_the_filter_the_probe_gets_through(unfiltered):
     """The probe above can tell: without the filter none of the calls it makes is refused so."""
-    unfiltered = probe("off")
     assert unfiltered["denied"]["memfd_create"] != EPERM and unfiltered["denied"]["unshare"] != EPERM
     assert unfiltered["clone3"] != os.strerror(38)
     assert unfiltered["subprocess"][1] == []
