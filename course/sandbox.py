@@ -96,16 +96,19 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
                     workdir_bytes, tmp_bytes, threads=1, limits=True, seccomp_fd=None):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
 
-    The working directory (WORKDIR) and /tmp are new tmpfs of `workdir_bytes` and `tmp_bytes`
-    (bytes; a write beyond gets "No space left on device"); `runtime_dir` (the grader's socket
-    directory) is the only host path bound writable. `limits=False` leaves out prlimit (the
-    warm-kernel server: each kernel it forks sets its own). `seccomp_fd`: a descriptor, passed to
-    bwrap, of the seccomp filter's BPF program (course/syscall_filter.py) for the kernel and all
-    it starts; None: no filter (the warm-kernel server, whose kernels load it themselves)."""
+    The working directory (WORKDIR), /tmp and /dev/shm are new tmpfs of `workdir_bytes`,
+    `tmp_bytes` and `tmp_bytes` (bytes; a write beyond gets "No space left on device");
+    `runtime_dir` (the grader's socket directory) is the only host path bound writable.
+    `limits=False` leaves out prlimit (the warm-kernel server: each kernel it forks sets its
+    own). `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
+    (course/syscall_filter.py) for the kernel and all it starts; None: no filter (the
+    warm-kernel server, whose kernels load it themselves)."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
+    # /dev/shm (POSIX shared memory and semaphores: multiprocessing's Pool) as big as /tmp
     command += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm",
                 "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     command += _system_binds()
     command += ["--perms", "1777", "--size", str(workdir_bytes), "--tmpfs", WORKDIR]

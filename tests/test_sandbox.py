@@ -48,10 +48,11 @@ def test_python_bound_after_the_private_tmp(tmp_path):
     assert prefix_binds and min(prefix_binds) > tmpfs, "a Python under /tmp must stay visible"
 
 
-def test_working_directory_and_tmp_are_new_tmpfs_of_the_sizes_given(tmp_path):
+def test_working_directory_tmp_and_dev_shm_are_new_tmpfs_of_the_sizes_given(tmp_path):
     command = sandbox_command(["python"], str(tmp_path / "runtime"), **LIMITS)
     tmpfs = {command[i + 1]: command[i - 1] for i, arg in enumerate(command) if arg == "--tmpfs"}
-    assert tmpfs == {"/tmp": str(LIMITS["tmp_bytes"]), WORKDIR: str(LIMITS["workdir_bytes"])}
+    assert tmpfs == {"/tmp": str(LIMITS["tmp_bytes"]), "/dev/shm": str(LIMITS["tmp_bytes"]),
+                     WORKDIR: str(LIMITS["workdir_bytes"])}
     assert all(command[i - 2] == "--size" for i, arg in enumerate(command) if arg == "--tmpfs")
     assert command[command.index("--chdir") + 1] == WORKDIR
 

@@ -187,11 +187,13 @@ seen["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 seen["subprocess"] = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip()
 pid = os.posix_spawn(sys.executable, [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
 seen["posix_spawn"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-receiver, sender = multiprocessing.Pipe(duplex=False)  # not a Pool: its locks want /dev/shm,
-process = multiprocessing.get_context("fork").Process(target=sender.send, args=([1, 2],))  # not a cold kernel's
+receiver, sender = multiprocessing.Pipe(duplex=False)
+process = multiprocessing.get_context("fork").Process(target=sender.send, args=([1, 2],))
 process.start()
 seen["multiprocessing"] = receiver.recv()
 process.join()
+with multiprocessing.get_context("fork").Pool(2) as pool:  # its locks are semaphores in /dev/shm
+    seen["pool"] = pool.map(abs, [-1, -2, 3])
 with concurrent.futures.ThreadPoolExecutor(4) as threads:
     seen["threads"] = sum(threads.map(lambda x: x * x, range(10)))
 seen["numpy"] = float((np.ones((64, 64)) @ np.ones(64)).sum())
@@ -294,7 +296,7 @@ def test_the_kernel_and_its_children_are_filtered(kernels):
 def test_clone3_is_unknown_and_honest_code_runs(kernels):
     assert kernels["hostile"]["clone3"] == os.strerror(38), kernels["hostile"]  # ENOSYS
     assert kernels["honest"] == {"fork": 7, "subprocess": "42", "posix_spawn": 3, "multiprocessing": [1, 2],
-                                 "threads": 285, "numpy": 4096.0}
+                                 "pool": [1, 2, 3], "threads": 285, "numpy": 4096.0}
 
 
 @slow
