@@ -84,6 +84,10 @@ def _enter_namespaces(request):
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     job = os.open(request["runtime_dir"], os.O_PATH | os.O_DIRECTORY)  # bound back below
+    fresh = (request["workdir"], "/tmp", "/dev/shm")
+    # Python itself where a fresh tmpfs would hide it (a checkout under /tmp): bound back below
+    python = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in request["python_dirs"]
+              if any(path.startswith(folder + "/") for folder in fresh)}
     for target, size in ((request["workdir"], request["workdir_bytes"]), ("/tmp", request["tmp_bytes"])):
         _mount("tmpfs", target, "tmpfs", 0, f"size={size},mode=1777")
     sockets_root = os.path.dirname(request["runtime_dir"])
@@ -94,6 +98,11 @@ def _enter_namespaces(request):
     os.close(job)
     if os.path.isdir("/dev/shm"):  # the server's otherwise, shared by every kernel after it
         _mount("tmpfs", "/dev/shm", "tmpfs", 0, f"size={request['tmp_bytes']},mode=1777")
+    for path, folder in python.items():
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{folder}", path, None, MS_BIND | MS_REC)
+        _read_only(path)
+        os.close(folder)
     for path in ("/dev", "/"):  # writable to the grader's own user when it is not root
         _read_only(path)
     # a session keyring of its own, not the grader's (a service's or a login's)

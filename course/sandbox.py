@@ -69,16 +69,22 @@ SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
 WORKDIR = "/sandbox"  # the kernel's working directory: a fresh tmpfs
 
 
+def python_dirs():
+    """The folders of this Python (a venv and the interpreter it points to) outside SYSTEM_DIRS,
+    sorted: the sandbox binds them read-only."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return [path for path in sorted(prefixes | {os.path.realpath(p) for p in prefixes})
+            if not any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)]
+
+
 def _system_binds():
-    """Read-only: the system, and this Python (a venv and the interpreter it points to)."""
+    """Read-only: the system, and this Python."""
     binds = []
     for path in SYSTEM_DIRS:
         if os.path.exists(path):
             binds += ["--ro-bind", path, path]
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for path in sorted(prefixes | {os.path.realpath(p) for p in prefixes}):
-        if not any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
-            binds += _with_parents(path) + ["--ro-bind", path, path]
+    for path in python_dirs():
+        binds += _with_parents(path) + ["--ro-bind", path, path]
     return binds
 
 
@@ -219,7 +225,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             processes=self.processes, uid=self.uid, workdir_bytes=self.workdir_bytes,
             tmp_bytes=self.tmp_bytes, threads=self.threads, limits=False))
         request = {"connection_file": self.connection_file, "runtime_dir": self.runtime_dir,
-                   "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes,
+                   "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes, "python_dirs": python_dirs(),
                    "tmp_bytes": self.tmp_bytes,
                    "limits": rlimits(memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
                                      processes=self.processes,

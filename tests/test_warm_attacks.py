@@ -22,7 +22,7 @@ pytestmark = [needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("warm_
 REPOSITORY = Path(__file__).resolve().parents[1]
 UNPRIVILEGED_UID = 4242
 
-# Runs {"preload", "cells", "session_keyring", "start_seconds", "limits"}: each cell in a new
+# Runs {"preload", "cells", "session_keyring", "start_seconds", "limits", "python_dir"}: each cell in a new
 # kernel forked from one server, one after another; prints a JSON list of {status, out, seconds}.
 SCENARIO = r'''
 import asyncio, ctypes, json, sys, time
@@ -36,6 +36,10 @@ if spec.get("session_keyring"):  # as a systemd service or a pam_keyinit login h
     assert libc.syscall(248, b"user", b"grader-secret", b"db password", 11, -3) > 0  # add_key
 if spec.get("start_seconds"):
     warm_kernels.START_SECONDS = spec["start_seconds"]
+if spec.get("python_dir"):  # one more folder of this Python, as a checkout under /tmp has its venv
+    from course import sandbox
+    found = sandbox.python_dirs()
+    sandbox.python_dirs = lambda: sorted([*found, spec["python_dir"]])
 
 async def run(code):
     config = Config()
@@ -252,3 +256,36 @@ def test_as_root_nothing_outside_the_kernels_tmpfs_is_writable():
     first, second = scenario([AS_ROOT_LEAVE, find])
     assert set(last_json(first)) == {"sysv", "/dev/shm/left"}, last_json(first)
     assert last_json(second) == {"files": [], "course": [], "sysv": False, "warm": True}
+
+
+PYTHON_UNDER_TMP = """
+import json, os
+folder = {folder!r}
+try:
+    with open(os.path.join(folder, "marker.py")) as handle:
+        seen = handle.read()
+except OSError as error:
+    seen = str(error)
+try:
+    open(os.path.join(folder, "written"), "w").close()
+    writable = True
+except OSError:
+    writable = False
+print(json.dumps({{"seen": seen, "writable": writable}}))
+"""
+
+
+def test_a_python_under_tmp_is_still_there_for_every_kernel(tmp_path):
+    """A checkout under /tmp (a CI clone) has its venv there, where each warm kernel gets a fresh
+    tmpfs: the kernel still sees the Python's folders, read-only."""
+    folder = tmp_path / "venv"  # pytest's tmp_path is under /tmp
+    assert str(folder).startswith("/tmp/")
+    folder.mkdir()
+    (folder / "marker.py").write_text("WHERE = 'venv'\n")
+    folder.chmod(0o755)
+    for parent in folder.parents:
+        if str(parent) == "/tmp":
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)  # as a venv's folders are, for the kernel's uid
+    results = scenario([PYTHON_UNDER_TMP.format(folder=str(folder))] * 2, python_dir=str(folder))
+    assert [last_json(r) for r in results] == [{"seen": "WHERE = 'venv'\n", "writable": False}] * 2
