@@ -14,8 +14,12 @@ hold without it:
   `fspick`, `move_mount`, `open_tree`, `mount_setattr`). In a user namespace of its own a
   kernel may mount a tmpfs with no size limit: host memory past `workdir_bytes` and
   `tmp_bytes`.
-- memory-backed files: `memfd_create`, `memfd_secret`. Never mapped, they are outside RLIMIT_AS
-  (`memory_bytes`); RLIMIT_FSIZE bounds each of them, not their number.
+- memory-backed files: `memfd_create`, `memfd_secret`, and System V shared memory and message
+  queues (`shmget`, `msgget`). Never mapped (or detached), they are outside RLIMIT_AS
+  (`memory_bytes`) and in no process's memory; RLIMIT_FSIZE bounds each memfd, not their number.
+- network sockets: `socket` for AF_INET and AF_INET6. The kernel has no network (it talks to the
+  grader over Unix sockets); a cold kernel's loopback is up, and what TCP buffers hold there
+  counts in the host's TCP memory, which every connection of the machine shares.
 - keyrings: `keyctl`, `add_key`, `request_key`. A cold kernel shares the grader's session
   keyring when the grader has one (a systemd service, a pam_keyinit login).
 - other processes and the kernel's internals: `ptrace`, `process_vm_readv`,
@@ -40,7 +44,7 @@ import tempfile
 DENIED = (
     "unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
     "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
-    "memfd_create", "memfd_secret",
+    "memfd_create", "memfd_secret", "shmget", "msgget",
     "keyctl", "add_key", "request_key",
     "ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open", "userfaultfd",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
@@ -52,6 +56,7 @@ DENIED = (
 # CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
 # CLONE_NEWNET (CLONE_NEWTIME, 0x80, is clone's exit signal byte: only unshare and clone3 take it)
 CLONE_NEW_FLAGS = (0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
+INET_FAMILIES = (2, 10)  # AF_INET, AF_INET6
 EPERM, ENOSYS = 1, 38
 INSTALL_HINT = ("libseccomp is not installed (Debian/Ubuntu: `sudo apt-get install libseccomp2`; "
                 "Fedora: `sudo dnf install libseccomp`), or grade without the system-call filter: "
@@ -86,6 +91,8 @@ def bpf_program():
     for flag in CLONE_NEW_FLAGS:
         rules.add_rule(seccomp.ERRNO(EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     rules.add_rule(seccomp.ERRNO(ENOSYS), "clone3")
+    for family in INET_FAMILIES:
+        rules.add_rule(seccomp.ERRNO(EPERM), "socket", seccomp.Arg(0, seccomp.EQ, family))
     with tempfile.TemporaryFile() as program:
         rules.export_bpf(program)
         program.seek(0)
