@@ -15,6 +15,8 @@ import pytest
 from conftest import needs_bubblewrap
 from test_warm_attacks import last_json, scenario
 
+pytestmark = [needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("review13")]
+
 MiB = 2**20
 LIMITS = {"memory_bytes": 2**30, "workdir_bytes": 32 * MiB, "tmp_bytes": 32 * MiB}
 
@@ -104,13 +106,6 @@ def kernels(request):
     return {"mode": request.param, **dict(zip(CELLS, map(last_json, results)))}
 
 
-def slow(test):
-    for mark in (needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("review13")):
-        test = mark(test)
-    return test
-
-
-@slow
 def test_a_kernel_holds_no_more_memory_than_memory_bytes_in_sysv_shared_memory(kernels):
     """shmget/shmat/memset/shmdt, 64 MiB at a time: 1280 MiB held with a 1024 MiB limit, and
     nothing stops it before the host runs out (shmall of a new IPC namespace is unlimited)."""
@@ -118,7 +113,6 @@ def test_a_kernel_holds_no_more_memory_than_memory_bytes_in_sysv_shared_memory(k
     assert seen["held MiB"] <= seen["limit MiB"], (kernels["mode"], seen)
 
 
-@slow
 def test_a_kernel_holds_no_more_than_a_little_memory_in_sysv_message_queues(kernels):
     """msgget/msgsnd: up to 32000 queues of 16 KiB each (500 MiB) outside memory_bytes and outside
     any disk limit; honest notebook code never uses System V message queues."""
@@ -126,7 +120,6 @@ def test_a_kernel_holds_no_more_than_a_little_memory_in_sysv_message_queues(kern
     assert seen["held MiB"] <= 32, (kernels["mode"], seen)
 
 
-@slow
 def test_a_kernel_cannot_push_the_hosts_tcp_memory_into_pressure(kernels):
     """Loopback TCP connections whose receiver never reads: 9000 of them held 2282 MiB past a
     1024 MiB memory_bytes, and the host's TCP memory (one pool for every network namespace)
