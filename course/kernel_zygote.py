@@ -13,7 +13,8 @@ write its memory through /proc.
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
 "workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
-"seccomp": the filter's BPF program in base64, or null}. The
+"seccomp": the filter's BPF program in base64, or null, "python_dirs": this Python's folders,
+bound back read-only where a fresh tmpfs would hide them}. The
 forked process connects to `runtime_dir`/fork.sock, where the grader learns its PID, and goes on
 when the grader answers.
 """

@@ -1,8 +1,9 @@
 """Review of issue 13's sandbox (the seccomp filter of course/syscall_filter.py and the kernel
 limits): a hostile student's cells run in sandboxed kernels, cold (bubblewrap loads the filter)
 and warm (forked from the warm-kernel server, course/kernel_zygote.py), as
-tests/test_syscall_filter.py does. Each test asserts the safe behaviour; each failed while the
-attack worked, before the filter denied `shmget`, `msgget` and AF_INET/AF_INET6 sockets.
+tests/test_syscall_filter.py does. Each test asserts the safe behaviour; before the filter
+denied `shmget`, `msgget` and AF_INET/AF_INET6 sockets, every case failed but warm TCP (a warm
+kernel's loopback is down).
 
 System V IPC is memory of the same kind as memfd: a shared-memory segment filled through a
 mapping and detached is no longer in the address space, nor in any process's RSS (the OOM

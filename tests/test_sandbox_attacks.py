@@ -261,8 +261,8 @@ def test_disks_are_limited_and_nothing_comes_back(attacked):
     full = dict((folder, int(size)) for folder, size in
                 re.findall(r"full (\S+) (?:OSError|PermissionError|FileNotFoundError) (\d+)", printed))
     assert full["."] <= DISK and full["/tmp"] <= DISK
-    # /dev/shm: a tmpfs of the warm kernel's own, as limited as /tmp (a cold one has no space in
-    # /dev); none in the runtime directory
+    # /dev/shm: a tmpfs of the kernel's own (cold or warm), as limited as /tmp; none in the
+    # runtime directory
     assert full["/dev/shm"] <= DISK and len(full) == 4, printed
     big = [str(p) for p in root.rglob("*") if p.is_file() and p.stat().st_size > 2**20]
     assert not big
