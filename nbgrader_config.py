@@ -94,6 +94,8 @@ c.Execute.kernel_manager_class = SandboxedKernelManager
 c.SandboxedKernelManager.memory_bytes = 6 * 2**30  # address space of the kernel
 c.SandboxedKernelManager.cpu_seconds = 600  # CPU time, all threads together
 c.SandboxedKernelManager.processes = 512  # processes and threads of the kernel's uid
+# files and sockets per process (a lesson kernel uses about 60); bounds what socket buffers hold
+c.SandboxedKernelManager.open_files = 256
 c.SandboxedKernelManager.workdir_bytes = 256 * 2**20  # the kernel's working directory (tmpfs)
 c.SandboxedKernelManager.tmp_bytes = 256 * 2**20  # the kernel's /tmp (tmpfs)
 # A seccomp filter denies the kernel (and all it starts) the system calls that would get round

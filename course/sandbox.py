@@ -99,7 +99,7 @@ def _with_parents(path):
 
 
 def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, processes, uid,
-                    workdir_bytes, tmp_bytes, threads=1, limits=True, seccomp_fd=None):
+                    workdir_bytes, tmp_bytes, open_files=256, threads=1, limits=True, seccomp_fd=None):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
 
     The working directory (WORKDIR), /tmp and /dev/shm are new tmpfs of `workdir_bytes`,
@@ -137,16 +137,19 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
     if limits:
         command += ["prlimit", *(f"--{name.lower()}={value}" for name, value in rlimits(
             memory_bytes=memory_bytes, cpu_seconds=cpu_seconds, processes=processes,
-            file_bytes=max(workdir_bytes, tmp_bytes)).items())]
+            file_bytes=max(workdir_bytes, tmp_bytes), open_files=open_files).items())]
     return command + list(kernel_cmd)
 
 
-def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes):
+def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes, open_files=256):
     """The resource limits of a kernel, by their RLIMIT_ names without the prefix. FSIZE
     (`file_bytes`, the larger tmpfs): no file larger, memory-backed files (memfd_create, which no
-    tmpfs size and, never mapped, no address-space limit bounds) included; it is per file."""
+    tmpfs size and, never mapped, no address-space limit bounds) included; it is per file.
+    NOFILE (`open_files`) also bounds the kernel's sockets, whose buffers are memory outside
+    memory_bytes (the filter keeps each at the system's default size), and the descriptors a
+    process may have in flight over Unix sockets."""
     return {"AS": memory_bytes, "CPU": cpu_seconds, "NPROC": processes, "CORE": 0,
-            "FSIZE": file_bytes}
+            "FSIZE": file_bytes, "NOFILE": open_files}
 
 
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
@@ -163,6 +166,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     memory_bytes = Integer(6 * 2**30, help="address-space limit of a kernel").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of a kernel (all its threads)").tag(config=True)
     processes = Integer(512, help="limit on processes and threads of the kernel's uid").tag(config=True)
+    open_files = Integer(256, help="limit on open files and sockets of each kernel process (each "
+                                    "socket's buffers are memory outside memory_bytes)").tag(config=True)
     threads = Integer(1, help="OpenMP and TensorFlow threads per kernel; 0 leaves the libraries' "
                               "defaults (one per core)").tag(config=True)
     workdir_bytes = Integer(256 * 2**20, help="size of the kernel's working directory (a tmpfs, in "
@@ -223,12 +228,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         zygote = warm_kernels.Zygote.get(self.preload, lambda runtime_root, argv: sandbox_command(
             argv, runtime_root, memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
             processes=self.processes, uid=self.uid, workdir_bytes=self.workdir_bytes,
-            tmp_bytes=self.tmp_bytes, threads=self.threads, limits=False))
+            tmp_bytes=self.tmp_bytes, open_files=self.open_files, threads=self.threads, limits=False))
         request = {"connection_file": self.connection_file, "runtime_dir": self.runtime_dir,
                    "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes, "python_dirs": python_dirs(),
                    "tmp_bytes": self.tmp_bytes,
                    "limits": rlimits(memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
-                                     processes=self.processes,
+                                     processes=self.processes, open_files=self.open_files,
                                      file_bytes=max(self.workdir_bytes, self.tmp_bytes)),
                    "seccomp": (base64.b64encode(syscall_filter.bpf_program()).decode()
                                if self.seccomp else None)}
@@ -252,7 +257,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             command = sandbox_command(kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
                                       cpu_seconds=self.cpu_seconds, processes=self.processes,
                                       uid=self.uid, workdir_bytes=self.workdir_bytes,
-                                      tmp_bytes=self.tmp_bytes, threads=self.threads,
+                                      tmp_bytes=self.tmp_bytes, open_files=self.open_files,
+                                      threads=self.threads,
                                       seccomp_fd=None if program is None else program.fileno())
             return await self.provisioner.launch_kernel(command, **kw)
         finally:

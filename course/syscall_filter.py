@@ -20,6 +20,11 @@ hold without it:
 - network sockets: `socket` for AF_INET and AF_INET6. The kernel has no network (it talks to the
   grader over Unix sockets); a cold kernel's loopback is up, and what TCP buffers hold there
   counts in the host's TCP memory, which every connection of the machine shares.
+- socket buffer sizes: `setsockopt` of SO_SNDBUF, SO_RCVBUF and their *FORCE variants is
+  ignored (it returns success, the socket keeps the system's default size). What a socket's
+  buffers hold is memory outside memory_bytes; at the default size (net.core.wmem_default) the
+  kernel's open-file limit (`open_files`) bounds it, where SO_SNDBUF up to net.core.wmem_max
+  would let each Unix socket pair hold 16 MiB.
 - keyrings: `keyctl`, `add_key`, `request_key`. A cold kernel shares the grader's session
   keyring when the grader has one (a systemd service, a pam_keyinit login).
 - other processes and the kernel's internals: `ptrace`, `process_vm_readv`,
@@ -57,6 +62,8 @@ DENIED = (
 # CLONE_NEWNET (CLONE_NEWTIME, 0x80, is clone's exit signal byte: only unshare and clone3 take it)
 CLONE_NEW_FLAGS = (0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 INET_FAMILIES = (2, 10)  # AF_INET, AF_INET6
+SOL_SOCKET = 1
+BUFFER_SIZE_OPTIONS = (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
 EPERM, ENOSYS = 1, 38
 INSTALL_HINT = ("libseccomp is not installed (Debian/Ubuntu: `sudo apt-get install libseccomp2`; "
                 "Fedora: `sudo dnf install libseccomp`), or grade without the system-call filter: "
@@ -93,6 +100,9 @@ def bpf_program():
     rules.add_rule(seccomp.ERRNO(ENOSYS), "clone3")
     for family in INET_FAMILIES:
         rules.add_rule(seccomp.ERRNO(EPERM), "socket", seccomp.Arg(0, seccomp.EQ, family))
+    for option in BUFFER_SIZE_OPTIONS:  # ERRNO(0): the call returns success and does nothing
+        rules.add_rule(seccomp.ERRNO(0), "setsockopt", seccomp.Arg(1, seccomp.EQ, SOL_SOCKET),
+                       seccomp.Arg(2, seccomp.EQ, option))
     with tempfile.TemporaryFile() as program:
         rules.export_bpf(program)
         program.seek(0)

@@ -3,7 +3,8 @@ limits): a hostile student's cells run in sandboxed kernels, cold (bubblewrap lo
 and warm (forked from the warm-kernel server, course/kernel_zygote.py), as
 tests/test_syscall_filter.py does. Each test asserts the safe behaviour; before the filter
 denied `shmget`, `msgget` and AF_INET/AF_INET6 sockets, every case failed but warm TCP (a warm
-kernel's loopback is down).
+kernel's loopback is down); the Unix-socket cases failed before the filter ignored buffer sizes and
+the kernel's open files were limited.
 
 System V IPC is memory of the same kind as memfd: a shared-memory segment filled through a
 mapping and detached is no longer in the address space, nor in any process's RSS (the OOM
@@ -96,7 +97,48 @@ except OSError as refused:
 print(json.dumps({'held MiB': held >> 20, 'connections': len(connections), 'error': error,
                   'host TCP pages': tcp_pages(), 'limit MiB': resource.getrlimit(resource.RLIMIT_AS)[0] >> 20}))
 '''
-CELLS = {"shm": SYSV_SHM, "msg": SYSV_MSG, "tcp": TCP_BUFFERS}
+# Unix socket pairs, each end's send buffer asked for 16 MiB and filled; both ends then passed
+# through a carrier socket (SCM_RIGHTS) and closed, so that they hold memory with no descriptor
+# left; until 3 GiB is held or the kernel refuses.
+UNIX_SOCKETS = r'''
+import array, json, resource, socket
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+try:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+except (ValueError, OSError):
+    pass
+held, pairs, in_flight, error = 0, [], 0, None
+def fill(sock):
+    global held
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**24)
+    sock.setblocking(False)
+    try:
+        while True:
+            held += sock.send(b'x' * 65536)
+    except BlockingIOError:
+        pass
+try:
+    carriers = [socket.socketpair()]
+    carriers[-1][0].setblocking(False)
+    while held < 3 * 2**30:
+        a, b = socket.socketpair()
+        fill(a); fill(b)
+        try:  # pass both ends through a carrier and close them here: in flight, no descriptor left
+            carriers[-1][0].sendmsg([b'.'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [a.fileno(), b.fileno()]))])
+            a.close(); b.close(); in_flight += 2
+        except BlockingIOError:  # this carrier is full: the next one
+            pairs.append((a, b))
+            carriers.append(socket.socketpair())
+            carriers[-1][0].setblocking(False)
+        except OSError:  # too many in flight
+            pairs.append((a, b))
+except OSError as refused:
+    error = str(refused)
+print(json.dumps({'held MiB': held >> 20, 'open pairs': len(pairs), 'carriers': len(carriers), 'in flight': in_flight, 'error': error,
+                  'nofile': resource.getrlimit(resource.RLIMIT_NOFILE),
+                  'limit MiB': resource.getrlimit(resource.RLIMIT_AS)[0] >> 20}))
+'''
+CELLS = {"shm": SYSV_SHM, "msg": SYSV_MSG, "tcp": TCP_BUFFERS, "unix": UNIX_SOCKETS}
 MODES = {"cold": (), "warm": ("numpy",)}
 
 
@@ -131,3 +173,14 @@ def test_a_kernel_cannot_push_the_hosts_tcp_memory_into_pressure(kernels):
         pressure = int(limits.read().split()[1])
     seen = kernels["tcp"]
     assert seen["host TCP pages"] < pressure and seen["held MiB"] <= seen["limit MiB"], (kernels["mode"], seen)
+
+
+def test_a_kernel_process_holds_little_memory_in_unix_socket_buffers(kernels):
+    """Unix socket pairs with 16 MiB send buffers (SO_SNDBUF up to net.core.wmem_max), filled, and
+    passed in flight so that they outlive their descriptors: 3076 MiB held past a 1024 MiB
+    memory_bytes, and nothing stopped it. Now setsockopt of the buffer sizes is ignored (the
+    filter) and open_files (256) bounds the sockets a process has open and in flight: about
+    2 x 256 x net.core.wmem_default (208 KiB), 101 MiB here."""
+    seen = kernels["unix"]
+    assert seen["nofile"] == [256, 256], (kernels["mode"], seen)
+    assert seen["held MiB"] <= 128, (kernels["mode"], seen)

@@ -69,6 +69,15 @@ thread.start()
 thread.join()
 seen["thread"] = results == [os.getpid()]
 seen["fork"] = in_child(lambda: None)
+import socket
+pair = socket.socketpair()
+default = pair[0].getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+pair[0].setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**24)  # no error either way
+pair[0].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2**24)
+pair[0].setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # another option still works
+seen["socket buffers"] = {"default": default, "asked": pair[0].getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+                          "receive": pair[0].getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                          "keepalive": pair[0].getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)}
 child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid() > 1); os.memfd_create('x')"],
                        capture_output=True, text=True)
 seen["subprocess"] = [child.stdout.strip(), child.stderr.strip().splitlines()[-1:]]
@@ -107,6 +116,15 @@ def test_clone_with_a_new_namespace_fails_and_clone3_is_unknown(filtered):
     assert filtered["clone"] == {hex(flag): 1 for flag in syscall_filter.CLONE_NEW_FLAGS}  # errno EPERM
     assert filtered["plain clone"] == 0
     assert filtered["clone3"] == os.strerror(38)  # ENOSYS: glibc and Python fall back to clone
+
+
+def test_bigger_socket_buffers_are_ignored_and_other_options_work(filtered, unfiltered):
+    """Asking for 16 MiB buffers succeeds and changes nothing (without the filter the buffer
+    grows to net.core.wmem_max x 2): what socket buffers hold is memory outside memory_bytes."""
+    seen = filtered["socket buffers"]
+    assert seen["asked"] == seen["default"] and seen["keepalive"] == 1, seen
+    assert seen["receive"] < 2**24
+    assert unfiltered["socket buffers"]["asked"] > unfiltered["socket buffers"]["default"]
 
 
 def test_threads_fork_and_subprocesses_work_and_inherit_the_filter(filtered):
