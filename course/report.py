@@ -4,11 +4,6 @@ import base64
 from pathlib import Path
 
 import jinja2
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import pandas as pd
 
 from course.gradebook import cell_scores
 from course.nbgrader_api import course_directory
@@ -25,6 +20,8 @@ TEMPLATES = jinja2.Environment(
 
 def status_table(results):
     """One row per submission: student, lesson, status, score, max_score, details, seconds."""
+    import pandas as pd  # in each table's function: it takes a second to load, and `course grade`
+    # needs this module's status_line long before any table
     return pd.DataFrame([{"student": r.student, "lesson": r.lesson, "status": str(r.status),
                           "score": r.score, "max_score": r.max_score, "details": r.reason,
                           "seconds": round(r.seconds, 1)} for r in results],
@@ -34,6 +31,8 @@ def status_table(results):
 
 def exercise_table(root, results):
     """Per lesson and graded cell: its points and the share of students with full points."""
+    import pandas as pd
+
     rows = {}
     for r in results:
         for cell, (score, maximum) in cell_scores(root, r.lesson, r.student).items():
@@ -49,6 +48,8 @@ def exercise_table(root, results):
 
 def score_table(results):
     """Students as rows, lessons as columns, "score / max" (or "0 (status)") in each cell."""
+    import pandas as pd
+
     rows = {}
     for r in results:
         score = f"{r.score:g} / {r.max_score:g}"
@@ -75,8 +76,11 @@ def status_line(result):
 
 def score_histogram(results, path):
     """One histogram panel of scores per lesson, as a PNG at `path`."""
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure list
+
     lessons = sorted({r.lesson for r in results})
-    figure, axes = plt.subplots(1, len(lessons), figsize=(3.2 * len(lessons), 2.8), squeeze=False)
+    figure = Figure(figsize=(3.2 * len(lessons), 2.8))
+    axes = figure.subplots(1, len(lessons), squeeze=False)
     for axis, lesson in zip(axes[0], lessons):
         scores = [r.score for r in results if r.lesson == lesson]
         maximum = max([r.max_score for r in results if r.lesson == lesson] + [1])
@@ -86,7 +90,6 @@ def score_histogram(results, path):
     axes[0][0].set_ylabel("students")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
     return path
 
 

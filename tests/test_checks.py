@@ -14,6 +14,9 @@ from course.checks import (
     layer_summary,
 )
 
+# Importing TensorFlow takes 6 s, a tenth of the fast tests' budget: these run with the slow ones.
+imports_tensorflow = pytest.mark.slow
+
 
 def test_check_equal_accepts_numpy_integers_and_rejects_floats_and_bools():
     check_equal("n", np.int64(21), 21)
@@ -43,6 +46,7 @@ def test_check_array_shape_value_nan_and_none():
         check_array("x", None, [1.0])
 
 
+@imports_tensorflow
 def test_check_array_accepts_tensors():
     tf = pytest.importorskip("tensorflow")
     check_array("t", tf.constant([1.0, 2.0]), [1.0, 2.0])
@@ -62,6 +66,7 @@ def _model():
     return model
 
 
+@imports_tensorflow
 def test_layer_summary_and_check_model():
     model = _model()
     assert layer_summary(model) == [("Dense", (4,), 8), ("Dense", (2,), 10), ("Dense", (1,), 3)]
@@ -74,6 +79,7 @@ def test_layer_summary_and_check_model():
         check_model("m", None, [])
 
 
+@imports_tensorflow
 def test_layer_outputs_are_each_layers_output():
     x = np.array([[1.0], [2.0]])
     outputs = layer_outputs(_model(), x)
@@ -84,6 +90,7 @@ def test_layer_outputs_are_each_layers_output():
                                rtol=1e-6)
 
 
+@imports_tensorflow
 def test_check_model_outputs_tests_what_the_model_computes_however_it_is_written():
     import keras
     weights = [np.array([[1.5], [-2.0]]), np.array([0.25])]
