@@ -433,14 +433,25 @@ def review(nb, released):
     protected, modules = _release_names(tuple(
         (cell.source, bool(cells.grade_id(cell)) and not cells.is_answer(cell) and not cells.is_test(cell))
         for cell in released.cells if cell.cell_type == "code"))
-    findings, bound = [], set()
+    release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())))
+    findings, bound = [], frozenset()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:
             continue
         where = cells.grade_id(cell) or f"cell {number}"
+        found, bound = _review_cell(cell.source, *release_names, bound)
         findings += [Finding(where, line, rule, code.splitlines()[0][:80] if code else "")
-                     for line, rule, code in check_code(cell.source, modules, protected, bound)]
-        source = as_python(cell.source)
-        if source is not None:
-            bound |= _Scopes(bound).run(ast.parse(source)).bound
+                     for line, rule, code in found]
     return findings
+
+
+@functools.lru_cache(maxsize=4096)
+def _review_cell(source, protected, modules, bound):
+    """(check_code's findings, the module names bound after the cell) of a cell after cells that
+    bound `bound`; `protected` and `modules` as sorted item tuples. Cached: the submissions of a
+    class share most of their cells, and each is read after the same cells."""
+    found = tuple(check_code(source, dict(modules), dict(protected), bound))
+    python = as_python(source)
+    if python is not None:
+        bound = frozenset(_Scopes(bound).run(ast.parse(python)).bound)
+    return found, bound

@@ -1,6 +1,9 @@
 """Example submissions made from a lesson's release notebook: the instructor's answers,
 plausible wrong answers (source/<lesson>/wrong_answers.toml), other correct answers
 (source/<lesson>/alternative_answers.toml) and a syntax error."""
+import copy
+import functools
+import os
 import tomllib
 from dataclasses import dataclass, field
 
@@ -73,9 +76,22 @@ def alternative_packs(answers):
     return [[group[k] for group in by_cell.values() if k < len(group)] for k in range(depth)]
 
 
+def _read(path):
+    """The notebook at `path`, read and validated once while the file is unchanged (a class of
+    example submissions reads the same source and release notebooks dozens of times). Shared:
+    callers copy it before they change it."""
+    status = os.stat(path)
+    return _read_version(os.fspath(path), status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_version(path, mtime_ns, size):
+    return nbformat.read(path, as_version=4)
+
+
 def solutions(root, lesson):
     """{grade_id: code} of the source notebook's solution cells, without the markers."""
-    nb = nbformat.read(source_notebook(root, lesson), as_version=4)
+    nb = _read(source_notebook(root, lesson))
     return {
         cells.grade_id(cell): "\n".join(line for line in cell.source.splitlines()
                                    if line.strip() not in SOLUTION_MARKERS)
@@ -87,7 +103,7 @@ def answered(root, lesson, replace=None):
     """The release notebook with every solution cell answered as the instructor did,
     except the cells named in `replace` ({grade_id: code})."""
     answers = {**solutions(root, lesson), **(replace or {})}
-    nb = nbformat.read(release_notebook(root, lesson), as_version=4)
+    nb = blank(root, lesson)
     for cell in nb.cells:
         if cells.is_answer(cell) and cells.grade_id(cell) in answers:
             cell.source = answers[cells.grade_id(cell)]
@@ -95,7 +111,8 @@ def answered(root, lesson, replace=None):
 
 
 def blank(root, lesson):
-    return nbformat.read(release_notebook(root, lesson), as_version=4)
+    """The release notebook as a student gets it (a copy of its own)."""
+    return copy.deepcopy(_read(release_notebook(root, lesson)))
 
 
 def with_wrong_answer(root, lesson, wrong):
@@ -118,7 +135,7 @@ def submit(root, student, lesson, nb):
 
 def graded_cells(root, lesson):
     """{grade_id: points} of the graded test cells of a lesson, from its source notebook."""
-    nb = nbformat.read(source_notebook(root, lesson), as_version=4)
+    nb = _read(source_notebook(root, lesson))
     return {cells.grade_id(cell): cells.points(cell) for cell in nb.cells if cells.is_test(cell)}
 
 
@@ -126,7 +143,7 @@ def test_dependencies(root, lesson, extra_code=()):
     """{test grade_id: set of solution-cell grade_ids whose names it reads, directly or through
     any earlier code cell}, from the source notebook's syntax. `extra_code` [(grade_id, code)]
     adds what other answers to a cell define and read."""
-    nb = nbformat.read(source_notebook(root, lesson), as_version=4)
+    nb = _read(source_notebook(root, lesson))
     extra = {}
     for grade_id, code in extra_code:
         defined, read = defined_and_read(code)
