@@ -54,6 +54,14 @@ FLAGGED_ATTRIBUTES = {
     "input_transformers_post": "IPython's machinery", "input_transformers_cleanup": "IPython's machinery",
     "ast_transformers": "IPython's machinery", "set_custom_exc": "IPython's machinery",
     "user_ns": "IPython's machinery", "run_cell": "IPython's machinery",
+    "get_ipython": "IPython's machinery", "input_transformer_manager": "IPython's machinery",
+    "cleanup_transforms": "IPython's machinery", "line_transforms": "IPython's machinery",
+    "token_transformers": "IPython's machinery", "showtraceback": "IPython's machinery",
+    "showsyntaxerror": "IPython's machinery", "events": "IPython's machinery",
+    "user_global_ns": "IPython's machinery", "history_manager": "IPython's machinery",
+    "extract_stack": "frames", "walk_stack": "frames", "walk_tb": "frames", "format_stack": "frames",
+    "print_stack": "frames", "currentframe": "frames", "getframeinfo": "frames",
+    "getouterframes": "frames", "getinnerframes": "frames", "linecache": "frames", "getlines": "frames",
     "fork": "threads and processes", "kill": "threads and processes",
     "popen": "threads and processes", "execv": "threads and processes", "_exit": "threads and processes",
 }
@@ -121,6 +129,39 @@ def _module_aliases(tree):
     return aliases
 
 
+def _module_values(value, modules):
+    """Whether an assigned value is (or holds) an imported module or something read off one
+    without calling it (`np`, `keras.layers.Layer`, `[np]`): changing it changes the module."""
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in modules:
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def derived_aliases(trees, modules):
+    """{name: module} for the names the student binds to a module or to something read off one
+    (`numeric = np`, `layer_class = keras.layers.Layer`), in any of `trees`, through each other."""
+    aliases, grew = dict(modules), True
+    while grew:
+        grew = False
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+                    roots = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in aliases}
+                    for name in names:
+                        if name not in aliases and _module_values(node.value, aliases):
+                            aliases[name] = aliases[sorted(roots)[0]]
+                            grew = True
+    return {name: module for name, module in aliases.items() if name not in modules}
+
+
 def _root_name(node):
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
         node = node.func if isinstance(node, ast.Call) else node.value
@@ -155,10 +196,12 @@ class _Scopes(ast.NodeVisitor):
     `global` declarations; and reads of the input history that no binding of the student's
     covers."""
 
-    def __init__(self, bound_before):
+    def __init__(self, bound_before, checker_names=frozenset()):
         self.module_bindings = []  # (node, name)
         self.globals = []  # (node, name)
         self.history_reads = []  # node
+        self.checker_names = checker_names
+        self.checker_reads = []  # node
         self.bound = set(bound_before)  # module names bound by earlier statements
         self.stack = []  # per function: its local names
 
@@ -179,6 +222,9 @@ class _Scopes(ast.NodeVisitor):
         elif (node.id in HISTORY_NAMES or re.fullmatch(r"_i\d+", node.id)) and not any(
                 node.id in scope["locals"] for scope in self.stack) and node.id not in self.bound:
             self.history_reads.append(node)
+        elif node.id in self.checker_names and isinstance(node.ctx, ast.Load) and not any(
+                node.id in scope["locals"] for scope in self.stack):
+            self.checker_reads.append(node)
 
     def visit_NamedExpr(self, node):
         """A walrus binds in the scope around its comprehensions."""
@@ -299,7 +345,7 @@ def _import_rule(module, names=()):
     return None
 
 
-def check_code(code, modules, protected, bound_before=(), _depth=0):
+def check_code(code, modules, protected, bound_before=(), checker_names=frozenset(), _depth=0):
     """[(line, rule, what)] of what `code` (a cell, magics included) does that the course flags.
     `modules` are the names bound to imported modules in the notebook ({alias: module}),
     `protected` the names the release's locked cells define ({name: the module it is bound to,
@@ -330,18 +376,19 @@ def check_code(code, modules, protected, bound_before=(), _depth=0):
                 pieces.append((args[1], 1))  # a cell magic's cell, from the line after the magic
             for piece, offset in pieces:
                 found += [(node.lineno + offset + line - 1, rule, what) for line, rule, what
-                          in check_code(piece, modules, protected, bound_before, _depth + 1)]
+                          in check_code(piece, modules, protected, bound_before, checker_names, _depth + 1)]
         elif name == "config" and args[0].strip().startswith("InlineBackend."):
             continue
         elif name not in HARMLESS_MAGICS:
             flag(node, f"%{name} (a magic the course does not use)")
 
-    scopes = _Scopes(bound_before).run(tree)
-    student_bound = scopes.bound | {n for s in tree.body for n in _bound_in_scope(s)} | {
-        a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)} | {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    own_attributes, parameters = _own_attribute_stores(tree)
+    defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    scopes = _Scopes(bound_before, checker_names).run(tree)
     for node in scopes.history_reads:
         flag(node, f"{node.id} (IPython's input history)")
+    for node in scopes.checker_reads:
+        flag(node, f"reads {node.id} (a name of the checks, defined by the test cells or the check helpers)")
     for node, name in scopes.module_bindings:
         if name in KERNEL_NAMES or (name in protected and not (
                 isinstance(node, (ast.Import, ast.ImportFrom)) and modules.get(name) == protected[name])):
@@ -395,45 +442,84 @@ def check_code(code, modules, protected, bound_before=(), _depth=0):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             value = getattr(node, "value", None)
-            replaces_method = isinstance(value, (ast.Lambda, ast.Name)) and (
-                isinstance(value, ast.Lambda) or value.id in protected or any(
-                    isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == value.id
-                    for n in ast.walk(tree)))
+            replaces_method = isinstance(value, ast.Lambda) or (
+                isinstance(value, ast.Name) and (value.id in protected or value.id in defined_functions)) or (
+                isinstance(value, ast.Attribute) and _root_name(value) in modules)
             for target in targets:
                 for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
                     root = _root_name(part)
-                    if isinstance(part, ast.Attribute) and root in modules:
+                    if not isinstance(part, ast.Attribute) or id(node) in own_attributes:
+                        continue
+                    if root in modules:
                         flag(node, f"changes {modules[root]} (patching an imported module)")
-                    elif isinstance(part, ast.Attribute) and replaces_method and (
-                            root in protected or root not in student_bound):
+                    elif replaces_method:
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
+                    elif root in parameters and not isinstance(value, ast.Constant):
+                        flag(node, f"changes .{part.attr} of an argument (patching what the caller passes)")
     return sorted(set(found))
+
+
+def _own_attribute_stores(tree):
+    """(ids of the assignments in a class's methods to attributes of the method's first
+    argument: `self.activation = identity` in a class the student wrote, the names of all
+    function arguments other than those first ones)."""
+    own, parameters = set(), set()
+    methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
+               if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        arguments = [a.arg for a in function.args.posonlyargs + function.args.args]
+        first = arguments[0] if id(function) in methods and arguments else None
+        parameters |= {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)} - {first}
+        if first is None:
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == first
+                       for t in targets):
+                    own.add(id(node))
+    return own, parameters
 
 
 @functools.lru_cache(maxsize=16)
 def _release_names(code_cells):
-    """(protected, modules) of a release's code cells, given as ((source, is a locked cell that is
-    neither an answer nor a test), ...): the names its locked cells define ({name: the module it
-    is bound to, or None}) and the names bound to imported modules ({alias: module}). Cached:
-    every submission of a lesson is read against the same release. Callers must not change them."""
-    protected, modules = {}, {}
-    for source, locked_helper in code_cells:
-        cell_modules = _module_aliases(_parse(source))
+    """(protected, modules, checker names) of a release's code cells, given as ((source, kind),
+    ...) with kind "helper" (a locked cell that is neither an answer nor a test), "test" or
+    "other": the names the helper cells define ({name: the module it is bound to, or None}), the
+    names bound to imported modules ({alias: module}), and the functions, classes and modules
+    that only the helper and test cells bind (a frozenset): the checks' own code, which an answer
+    that calls it would pass with. Cached: every submission of a lesson is read against the same
+    release. Callers must not change them."""
+    protected, modules, checks, elsewhere = {}, {}, set(), set()
+    for source, kind in code_cells:
+        tree = _parse(source)
+        cell_modules = _module_aliases(tree)
         modules.update(cell_modules)
-        if locked_helper:
+        if kind == "helper":
             for name in defined_and_read(source)[0]:
                 protected[name] = cell_modules.get(name)  # a module name, or None for a helper
-    return protected, modules
+        if kind in ("helper", "test"):
+            checks |= {n.name for n in tree.body
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            checks |= set(cell_modules)
+        else:
+            elsewhere |= defined_and_read(source)[0]
+    return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES)
 
 
 def review(nb, released):
     """Findings in the cells of `nb` that the student wrote or changed (a source that is not a
     cell of the release), in notebook order."""
     release_sources = {c.source.strip() for c in released.cells}
-    protected, modules = _release_names(tuple(
-        (cell.source, bool(cells.grade_id(cell)) and not cells.is_answer(cell) and not cells.is_test(cell))
-        for cell in released.cells if cell.cell_type == "code"))
-    release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())))
+    protected, modules, checker_names = _release_names(tuple(
+        (cell.source, "test" if cells.is_test(cell) else "helper" if cells.grade_id(cell) and not cells.is_answer(cell)
+         else "other") for cell in released.cells if cell.cell_type == "code"))
+    changed = [cell.source for cell in nb.cells
+               if cell.cell_type == "code" and cell.source.strip() not in release_sources]
+    modules = {**modules, **derived_aliases([_parse(source) for source in changed], modules)}
+    release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())), checker_names)
     findings, bound = [], frozenset()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:
@@ -446,11 +532,11 @@ def review(nb, released):
 
 
 @functools.lru_cache(maxsize=4096)
-def _review_cell(source, protected, modules, bound):
+def _review_cell(source, protected, modules, checker_names, bound):
     """(check_code's findings, the module names bound after the cell) of a cell after cells that
     bound `bound`; `protected` and `modules` as sorted item tuples. Cached: the submissions of a
     class share most of their cells, and each is read after the same cells."""
-    found = tuple(check_code(source, dict(modules), dict(protected), bound))
+    found = tuple(check_code(source, dict(modules), dict(protected), bound, checker_names))
     python = as_python(source)
     if python is not None:
         bound = frozenset(_Scopes(bound).run(ast.parse(python)).bound)

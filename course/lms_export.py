@@ -21,7 +21,7 @@ from traitlets.config import Configurable
 
 from course.collect import read_record, record_path
 from course.errors import CourseError
-from course.gradebook import gradebook
+from course.gradebook import gradebook, is_withheld
 from course.lms_collector import LmsCollect
 from course.nbgrader_api import load_config
 from course.roster import Roster
@@ -90,6 +90,12 @@ def export_feedback(root, lesson, layout=None):
     students = sorted(p.parent.name for p in feedback.glob(f"*/{lesson}") if p.is_dir())
     out = root / EXPORTS / lesson
     notes = []
+    # A submission flagged for review may have printed what the checks hold (hidden tests
+    # included) into its page: the page goes out only once `course review` accepts it.
+    with gradebook(root) as gb:
+        held = {student for student in students if is_withheld(gb, lesson, student)}
+    notes += [f"{student}: flagged for review, feedback held until `course review`" for student in sorted(held)]
+    students = [student for student in students if student not in held]
     if layout == "students":
         folder = _fresh(out / "feedback")
         folder.mkdir(parents=True)
@@ -113,13 +119,15 @@ def export_feedback(root, lesson, layout=None):
                           "the student's upload; use --layout students")
     entries = []
     for row in taken:
+        if row.student_id in held:
+            continue
         pages = _pages(coursedir, row.student_id, lesson)
         if not pages:
             notes.append(f"{row.student_id}: no feedback page (not graded?)")
             continue
         prefix = row.lms_prefix or f"{row.student_id}/"
         entries += [(path, prefix + name) for path, name in pages]
-    for student in sorted(set(students) - {row.student_id for row in taken}):
+    for student in sorted(set(students) - {row.student_id for row in taken} - held):
         notes.append(f"{student}: has feedback but was not collected from the LMS: left out")
     if not entries:
         raise ExportError(f"none of the collected submissions of {lesson} has feedback: run "

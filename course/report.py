@@ -4,6 +4,7 @@ import base64
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from course.gradebook import cell_scores
 from course.nbgrader_api import course_directory
@@ -15,7 +16,10 @@ REPORTS = "reports"
 SCORED = (Status.GRADED, Status.MANUAL)  # statuses whose score comes from autograde
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("course", "templates"), autoescape=True,
-    undefined=jinja2.StrictUndefined)
+    undefined=jinja2.StrictUndefined,
+    # values shown as text (not markup the templates made) with control characters escaped
+    finalize=lambda value: value if isinstance(value, markupsafe.Markup) or not isinstance(value, str)
+    else printable(value))
 
 
 def status_table(results):
@@ -57,6 +61,7 @@ def score_table(results):
             score if r.status in SCORED else f"{score} (flagged)" if r.status is Status.FLAGGED
             else f"0 ({r.status})")
     table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    table.index = table.index.map(printable)
     table.index.name = "student"
     return table.fillna("-")
 

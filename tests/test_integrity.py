@@ -90,6 +90,18 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "from os import system": "from os import system\nsystem('ls')",
     "sys internals": "import sys\nmodules = sys.modules",
     "history in a function": "def peek():\n    return In[-1]",
+    # a second hostile review: the checks' own reference functions, patching through a name the
+    # student binds, IPython's shell reached through another module, frames through traceback
+    "call the test's reference": "def dense_params(inputs, units):\n    return keras_dense_params(inputs, units)",
+    "call a check helper": "def forward_pass(x, weights):\n    return layer_outputs(x, weights)",
+    "patch through an alias of a class": "layer_class = keras.layers.Layer\nlayer_class.count_params = lambda self: 0",
+    "patch through an alias of numpy": "numeric = np\ndef close_enough(a, b, **options):\n    return numeric.ones(numeric.shape(a), dtype=bool)\n"
+                                       "numeric.isclose = close_enough",
+    "patch through a container": "holders = [np]\nholders[0].isclose = print",
+    "patch an argument": "def patch(target, replacement):\n    target.isclose = replacement\npatch(np, print)",
+    "shell through a module": "shell = widgets.get_ipython()\nshell.input_transformer_manager.cleanup_transforms.append(len)",
+    "showtraceback and events": "shell = widgets.get_ipython()\nshell.showtraceback = print\nshell.events.register('post_run_cell', print)",
+    "the checks' traceback module": "def dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
@@ -121,6 +133,9 @@ HONEST = {  # other ways to write a right answer: never flagged
     "course modules": "import math, random, time, itertools, functools, collections, dataclasses, typing, warnings\n"
                       "from fractions import Fraction\nimport statsmodels.api as sm\nimport os.path\n"
                       "warnings.filterwarnings('ignore')\nprint(os.environ.get('HOME'), os.path.join('a', 'b'))",
+    "a function that changes its argument": "def freeze(layer):\n    layer.trainable = False\n",
+    "an alias used to compute": "numeric = np\nvalues = numeric.zeros(3)\nvalues[0] = 1.0\nlayers = keras.layers\n"
+                                "model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\nmodel.trainable = False",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
 }
@@ -145,6 +160,12 @@ def test_an_attack_is_flagged_with_its_evidence(released, name):
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_code_is_not_flagged(released, name):
     assert _findings(released, HONEST[name]) == []
+
+
+def test_an_alias_made_in_one_cell_and_patched_in_another_is_flagged(released):
+    nb = submissions.answered(REPOSITORY_ROOT, LESSON, {"dense_params": "numeric = np"})
+    nb.cells.append(nbformat.v4.new_code_cell("numeric.allclose = print"))
+    assert [f.rule for f in review(nb, released)] == ["changes numpy (patching an imported module)"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

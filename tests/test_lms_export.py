@@ -13,7 +13,7 @@ from lms_exports import LESSON, Member
 from course import submissions
 from course.cli import main
 from course.collect import collect
-from course.gradebook import export_csv, gradebook
+from course.gradebook import export_csv, gradebook, review, set_flagged
 from course.lms_export import ExportError, export_feedback, export_grades
 
 pytestmark = [pytest.mark.xdist_group("released_course"),
@@ -168,3 +168,19 @@ def test_grade_columns_are_a_setting(course):
         config.write('\nc.LmsExport.grade_columns = {"ID": "email"}\n')
     with pytest.raises(ExportError, match="'email' is not one of"):
         export_grades(course, LESSON)
+
+
+def test_a_flagged_submissions_feedback_is_held_until_it_is_reviewed(collected):
+    """Its page may show what its code printed of the checks (hidden tests included): it goes out
+    only after `course review` accepts the submission."""
+    course, _ = collected
+    fill_gradebook(course, {"s001": 1.0, "s002": 1.0, "s003": 1.0, "s009": 1.0})
+    set_flagged(course, "s002", LESSON)
+    written, notes = export_feedback(course, LESSON, layout="students")
+    assert sorted(p.name for p in written) == ["s001.zip", "s003.zip", "s009.zip"]
+    assert notes == ["s002: flagged for review, feedback held until `course review`"]
+    (upload,), _ = export_feedback(course, LESSON, layout="lms")
+    assert not any("s002" in name or b"s002" in page for name, page in zip_contents(upload).items())
+    review(course, "s002", LESSON, accept=True)
+    written, notes = export_feedback(course, LESSON, layout="students")
+    assert "s002.zip" in {p.name for p in written} and notes == []

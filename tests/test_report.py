@@ -135,3 +135,15 @@ def test_the_report_csvs_have_their_columns_and_a_row_each(course):
     assert [(row["exercise"], row["students"]) for row in exercises] == [("test_double", "3"),
                                                                          ("test_halve", "3")]
     assert list(exercises[0]) == ["lesson", "exercise", "points", "students", "passing (%)"]
+
+
+def test_control_characters_in_a_name_are_shown_escaped(course):
+    """A folder named with a terminal escape (ESC [31m) does not colour the instructor's terminal
+    nor put a raw control character in report.html."""
+    name = "x\x1b[31mred\x07"
+    results = RESULTS + [_result(name, score=1)]
+    page = write_report(course, results).read_text(encoding="utf-8")
+    printed = score_table(results).to_string()
+    for text in (page, printed):
+        assert "\x1b" not in text and "\x07" not in text
+        assert "x\\x1b[31mred\\x07" in text
