@@ -10,7 +10,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
 from course.lms_collector import LmsCollect
-from course.nbgrader_plugins import ColabBadge, HideHiddenTests, InlineChecks, ResilientExecute
+from course.nbgrader_plugins import ColabBadge, FeedbackExporter, HideHiddenTests, InlineChecks, ResilientExecute
 from course.safe_extract import SafeExtractor
 from course.sandbox import SandboxedKernelManager
 from course.spreadsheet import SafeCsvExportPlugin
@@ -131,6 +131,8 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+# nbconvert's HTML exporter, its templates compiled once per grading process, not once a page
+c.GenerateFeedback.exporter_class = FeedbackExporter
 # Markdown cells longer than this, or with link reference definitions (nbconvert expands each
 # use: 24 kB of markdown gave 20 MB of HTML), are shown as plain text in the feedback; a page
 # still larger than max_page_chars is replaced by its plain text (`course grade`).

@@ -354,3 +354,20 @@ def test_no_process_is_found_without_a_kernel_process():
     from course.nbgrader_plugins import processes_left
     assert processes_left(_Manager(None)) == []
     assert processes_left(object()) == []
+
+
+def test_feedback_pages_after_the_first_use_the_compiled_templates(monkeypatch):
+    """nbgrader makes a new exporter for every feedback page: the second one renders the same
+    page without compiling a template again."""
+    from jinja2 import Environment
+
+    from course.nbgrader_plugins import FeedbackExporter
+
+    nb = lesson(new_markdown_cell("# 제목"), new_code_cell("print(1)"))
+    first, _ = FeedbackExporter().from_notebook_node(copy.deepcopy(nb))
+    compiled = []
+    original = Environment.compile
+    monkeypatch.setattr(Environment, "compile", lambda self, *a, **k: compiled.append(a) or original(self, *a, **k))
+    second, _ = FeedbackExporter().from_notebook_node(copy.deepcopy(nb))
+    assert compiled == [] and "제목" in second
+    assert second.count("print") == first.count("print")
