@@ -11,6 +11,7 @@ flagged. Only code the student wrote or changed is read: cells whose source is n
 release.
 """
 import ast
+import builtins
 import functools
 import re
 from dataclasses import dataclass
@@ -62,9 +63,13 @@ FLAGGED_ATTRIBUTES = {
     "extract_stack": "frames", "walk_stack": "frames", "walk_tb": "frames", "format_stack": "frames",
     "print_stack": "frames", "currentframe": "frames", "getframeinfo": "frames",
     "getouterframes": "frames", "getinnerframes": "frames", "linecache": "frames", "getlines": "frames",
+    "sys": "interpreter internals", "modules": "interpreter internals", "exc_info": "frames",
     "fork": "threads and processes", "kill": "threads and processes",
     "popen": "threads and processes", "execv": "threads and processes", "_exit": "threads and processes",
 }
+# Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
+VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
+                 "locals", "vars", "breakpoint"}
 # Dunder names honest code uses: reading them, or defining them as methods in a class.
 HONEST_DUNDER_READS = {"__name__", "__doc__", "__init__", "__version__", "__qualname__", "__main__",
                        "__call__", "__len__", "__repr__", "__str__"}
@@ -73,6 +78,7 @@ HONEST_DUNDER_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__len__
 DUNDER = re.compile(r"^__\w+__$")
 # IPython's input and output history: the source of every test cell that ran before.
 HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
+BUILTIN_NAMES = frozenset(dir(builtins))
 # Names IPython puts in every kernel: rebinding them changes what later cells (magics) run.
 KERNEL_NAMES = {"get_ipython"}
 # Magics: those whose argument or cell is Python are read like a cell; these pass; others flagged.
@@ -222,7 +228,8 @@ class _Scopes(ast.NodeVisitor):
         elif (node.id in HISTORY_NAMES or re.fullmatch(r"_i\d+", node.id)) and not any(
                 node.id in scope["locals"] for scope in self.stack) and node.id not in self.bound:
             self.history_reads.append(node)
-        elif node.id in self.checker_names and isinstance(node.ctx, ast.Load) and not any(
+        elif node.id in self.checker_names and node.id not in BUILTIN_NAMES and isinstance(node.ctx, ast.Load) \
+                and not any(
                 node.id in scope["locals"] for scope in self.stack):
             self.checker_reads.append(node)
 
@@ -382,7 +389,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif name not in HARMLESS_MAGICS:
             flag(node, f"%{name} (a magic the course does not use)")
 
-    own_attributes, parameters = _own_attribute_stores(tree)
+    own_attributes = _own_attribute_stores(tree)
     defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes = _Scopes(bound_before, checker_names).run(tree)
     for node in scopes.history_reads:
@@ -390,7 +397,9 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
     for node in scopes.checker_reads:
         flag(node, f"reads {node.id} (a name of the checks, defined by the test cells or the check helpers)")
     for node, name in scopes.module_bindings:
-        if name in KERNEL_NAMES or (name in protected and not (
+        if name in checker_names and name in BUILTIN_NAMES:
+            flag(node, f"rebinds {name} (a built-in the checks use)")
+        elif name in KERNEL_NAMES or (name in protected and not (
                 isinstance(node, (ast.Import, ast.ImportFrom)) and modules.get(name) == protected[name])):
             flag(node, f"rebinds {name} (a name the locked cells define)")
     for node, name in scopes.globals:
@@ -408,6 +417,9 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                 else "a module the course does not use"
             if rule:
                 flag(node, f"import from {'.' * node.level}{node.module or ''} ({rule})")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in VALUE_FLAGGED \
+                and not any(isinstance(c, ast.Call) and c.func is node for c in ast.walk(tree)):
+            flag(node, f"{node.id} passed as a value ({FLAGGED_CALLS[node.id]})")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             rule = FLAGGED_CALLS.get(node.func.id)
             if node.func.id == "get_ipython" and id(node) in magics:
@@ -454,16 +466,26 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                         flag(node, f"changes {modules[root]} (patching an imported module)")
                     elif replaces_method:
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
-                    elif root in parameters and not isinstance(value, ast.Constant):
-                        flag(node, f"changes .{part.attr} of an argument (patching what the caller passes)")
+                    elif not _plain_data(value):
+                        flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
+                                   "numbers, text and True/False are set on objects in this course)")
     return sorted(set(found))
 
 
+def _plain_data(value):
+    """Whether an assigned value is a literal: a number, text, True/False/None, or a tuple or list
+    of them (`model.trainable = False`). `del` (no value) is not."""
+    if isinstance(value, ast.UnaryOp):
+        value = value.operand
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return all(_plain_data(element) for element in value.elts)
+    return isinstance(value, ast.Constant)
+
+
 def _own_attribute_stores(tree):
-    """(ids of the assignments in a class's methods to attributes of the method's first
-    argument: `self.activation = identity` in a class the student wrote, the names of all
-    function arguments other than those first ones)."""
-    own, parameters = set(), set()
+    """Ids of the assignments in a class's methods to attributes of the method's first argument:
+    `self.activation = identity` in a class the student wrote."""
+    own = set()
     methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     for function in ast.walk(tree):
@@ -471,16 +493,16 @@ def _own_attribute_stores(tree):
             continue
         arguments = [a.arg for a in function.args.posonlyargs + function.args.args]
         first = arguments[0] if id(function) in methods and arguments else None
-        parameters |= {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)} - {first}
         if first is None:
             continue
         for node in ast.walk(function):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == first
-                       for t in targets):
+                parts = [p for t in targets for p in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
+                if all(isinstance(p, ast.Attribute) and isinstance(p.value, ast.Name) and p.value.id == first
+                       for p in parts):
                     own.add(id(node))
-    return own, parameters
+    return own
 
 
 @functools.lru_cache(maxsize=16)
@@ -488,11 +510,13 @@ def _release_names(code_cells):
     """(protected, modules, checker names) of a release's code cells, given as ((source, kind),
     ...) with kind "helper" (a locked cell that is neither an answer nor a test), "test" or
     "other": the names the helper cells define ({name: the module it is bound to, or None}), the
-    names bound to imported modules ({alias: module}), and the functions, classes and modules
-    that only the helper and test cells bind (a frozenset): the checks' own code, which an answer
-    that calls it would pass with. Cached: every submission of a lesson is read against the same
+    names bound to imported modules ({alias: module}), and the checks' names (a frozenset): the
+    functions, classes and modules that only the helper and test cells bind (their own code,
+    which an answer that calls it would pass with), and the built-ins they use (`isinstance`,
+    `float`: the helpers run in the student's namespace, where a rebound built-in would answer
+    for them). Cached: every submission of a lesson is read against the same
     release. Callers must not change them."""
-    protected, modules, checks, elsewhere = {}, {}, set(), set()
+    protected, modules, checks, elsewhere, checks_read = {}, {}, set(), set(), set()
     for source, kind in code_cells:
         tree = _parse(source)
         cell_modules = _module_aliases(tree)
@@ -504,9 +528,12 @@ def _release_names(code_cells):
             checks |= {n.name for n in tree.body
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
             checks |= set(cell_modules)
+            checks_read |= defined_and_read(source)[1] | {
+                n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         else:
             elsewhere |= defined_and_read(source)[0]
-    return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES)
+    used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES)
+    return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES) | used_builtins
 
 
 def review(nb, released):

@@ -102,6 +102,16 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "shell through a module": "shell = widgets.get_ipython()\nshell.input_transformer_manager.cleanup_transforms.append(len)",
     "showtraceback and events": "shell = widgets.get_ipython()\nshell.showtraceback = print\nshell.events.register('post_run_cell', print)",
     "the checks' traceback module": "def dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
+    # a third: built-ins the helpers use, patching through a call's result, setattr as a value,
+    # sys reached through os
+    "rebind a built-in the checks use": "isinstance = lambda *args: False\ndef dense_params(inputs, units):\n    return np.ma.masked",
+    "rebind float": "float = bool",
+    "a built-in imported under its name": "from numpy import ones as len",
+    "patch through a call's result": "box = list([np, keras])\nbox[0].isclose = (lambda f: f)(lambda a, b, **k: True)",
+    "patch with a computed value": "m = (lambda: np)()\nm.isclose = dict(f=print)['f']",
+    "setattr as a value": "import functools\n@functools.partial(setattr, np, 'isclose')\ndef close(a, b, **k):\n    return True",
+    "setattr through map": "list(map(setattr, [np], ['isclose'], [print]))",
+    "sys through os": "import os\ncache = os.sys.modules.get('line' + 'cache')",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
