@@ -229,8 +229,7 @@ class _Scopes(ast.NodeVisitor):
                 node.id in scope["locals"] for scope in self.stack) and node.id not in self.bound:
             self.history_reads.append(node)
         elif node.id in self.checker_names and node.id not in BUILTIN_NAMES and isinstance(node.ctx, ast.Load) \
-                and not any(
-                node.id in scope["locals"] for scope in self.stack):
+                and not any(node.id in scope["locals"] for scope in self.stack):
             self.checker_reads.append(node)
 
     def visit_NamedExpr(self, node):
@@ -390,6 +389,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             flag(node, f"%{name} (a magic the course does not use)")
 
     own_attributes = _own_attribute_stores(tree)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes = _Scopes(bound_before, checker_names).run(tree)
     for node in scopes.history_reads:
@@ -418,7 +418,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if rule:
                 flag(node, f"import from {'.' * node.level}{node.module or ''} ({rule})")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in VALUE_FLAGGED \
-                and not any(isinstance(c, ast.Call) and c.func is node for c in ast.walk(tree)):
+                and id(node) not in called:
             flag(node, f"{node.id} passed as a value ({FLAGGED_CALLS[node.id]})")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             rule = FLAGGED_CALLS.get(node.func.id)
@@ -489,12 +489,12 @@ def _own_attribute_stores(tree):
     methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
     for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if id(function) not in methods:
             continue
         arguments = [a.arg for a in function.args.posonlyargs + function.args.args]
-        first = arguments[0] if id(function) in methods and arguments else None
-        if first is None:
+        if not arguments:
             continue
+        first = arguments[0]
         for node in ast.walk(function):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -528,8 +528,7 @@ def _release_names(code_cells):
             checks |= {n.name for n in tree.body
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
             checks |= set(cell_modules)
-            checks_read |= defined_and_read(source)[1] | {
-                n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            checks_read |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         else:
             elsewhere |= defined_and_read(source)[0]
     used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES)
