@@ -371,3 +371,35 @@ def test_feedback_pages_after_the_first_use_the_compiled_templates(monkeypatch):
     second, _ = FeedbackExporter().from_notebook_node(copy.deepcopy(nb))
     assert compiled == [] and "제목" in second
     assert second.count("print") == first.count("print")
+
+
+
+def test_feedback_page_is_html_exporters_page_without_its_second_parse():
+    """FeedbackExporter skips HTMLExporter's BeautifulSoup pass over the finished page and keeps
+    highlighted code cells: after that same parse, its page is HTMLExporter's (images without an
+    alt text get HTMLExporter's), and a second page, its highlighting remembered, is the same."""
+    from bs4 import BeautifulSoup
+    from nbconvert.exporters import HTMLExporter
+    from nbformat.v4 import new_output
+    from nbgrader.converters import GenerateFeedback
+
+    from course.nbgrader_plugins import NO_ALT_TEXT, FeedbackExporter
+
+    config = GenerateFeedback().config  # the feedback template's settings, as nbgrader sets them
+    image = new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    nb = lesson(new_markdown_cell("# 제목\n\n![그림](data:image/png;base64,iVBORw0KGgo=) <img src='a.png'>"),
+                new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2])", outputs=[image]),
+                new_code_cell("%%bash\necho 1", metadata={"magics_language": "bash"}),
+                new_code_cell("print('<IMG src=x>')", outputs=[stream("<IMG src=x>\n")]),
+                new_code_cell(""))
+    resources = {"nbgrader": {"notebook": "lesson", "score": 1, "max_score": 2, "late_penalty": 0}}
+
+    def page(exporter_class, render=None):
+        exporter = exporter_class(config=config)
+        return (render or exporter_class.from_notebook_node)(exporter, copy.deepcopy(nb), copy.deepcopy(resources))[0]
+
+    expected = page(FeedbackExporter, HTMLExporter.from_notebook_node)  # HTMLExporter's own steps
+    first, second = page(FeedbackExporter), page(FeedbackExporter)
+    assert str(BeautifulSoup(first, features="html.parser")) == expected
+    assert second == first
+    assert expected.count(f'alt="{NO_ALT_TEXT}"') == first.count(f'alt="{NO_ALT_TEXT}"') == 2
