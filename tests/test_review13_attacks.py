@@ -102,6 +102,8 @@ print(json.dumps({'held MiB': held >> 20, 'connections': len(connections), 'erro
 # left; until 3 GiB is held or the kernel refuses.
 UNIX_SOCKETS = r'''
 import array, json, resource, socket
+# ipykernel sets up a thread's output pipe at its first print: done before the descriptors run out
+print("unix sockets", flush=True)
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 try:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
