@@ -466,8 +466,9 @@ class ResilientExecute(Execute):
     max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
     max_cell_cpu_seconds = Float(90.0, help="CPU seconds a cell's processes may use together (the "
                                             "kernel and all it started); 0: no limit").tag(config=True)
-    cpu_watch_interval = Float(0.25, help="seconds between two readings of the kernel's CPU "
-                                          "time").tag(config=True)
+    # each reading lists every process of the machine (psutil): about 6 ms of the grader's CPU
+    cpu_watch_interval = Float(1.0, help="seconds between two readings of the kernel's CPU time; "
+                                         "a tree may use cores x this past its budget").tag(config=True)
 
     def reset_execution_trackers(self):
         """Start a notebook: no restarts, no output, `max_seconds` from now."""
