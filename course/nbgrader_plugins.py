@@ -9,8 +9,8 @@
 - ResilientExecute (autograde, in place of nbgrader's Execute): one cell that kills the kernel,
   hangs or floods the output costs that cell, not the whole run; output and time are limited.
 """
+import collections
 import copy
-import functools
 import html
 import json
 import math
@@ -268,28 +268,57 @@ _COMPILED_TEMPLATES = _CompiledTemplates()
 
 
 def _highlighted(source, language, magics_language, formatter_options):
-    formatter = HtmlFormatter(cssclass=html.escape(f" highlight hl-{language}"), **dict(formatter_options))
+    formatter = HtmlFormatter(cssclass=html.escape(f" highlight hl-{language}"), **formatter_options)
     metadata = {"magics_language": magics_language} if magics_language else None
     return _pygments_highlight(source, formatter, language, metadata)
 
 
-_remembered_highlight = functools.lru_cache(maxsize=2048)(_highlighted)
-REMEMBERED_SOURCE_CHARS = 10_000  # longer cells (a student's own) are highlighted every time
+class _HighlightedCells:
+    """Highlighted code cells kept in this process, at most `max_chars` characters of source and
+    HTML together; the least recently used go first."""
+
+    def __init__(self, max_chars):
+        self.max_chars, self.chars, self.cells = max_chars, 0, collections.OrderedDict()
+
+    def get(self, key, make):
+        if key in self.cells:
+            self.cells.move_to_end(key)
+            return self.cells[key]
+        value = self.cells[key] = make()
+        self.chars += len(key[0]) + len(value)
+        while self.chars > self.max_chars and self.cells:
+            (source, *_), old = self.cells.popitem(last=False)
+            self.chars -= len(source) + len(old)
+        return value
+
+
+_HIGHLIGHTED = _HighlightedCells(max_chars=10_000_000)  # a lesson's cells: about 0.2 M
 
 
 class _RememberedHighlight(Highlight2HTML):
-    """nbconvert's code highlighting, each cell's HTML kept in this process: most code cells of
-    a feedback page are the lesson's own, the same on every student's page."""
+    """nbconvert's code highlighting, each cell's HTML kept in this process (_HIGHLIGHTED): most
+    code cells of a feedback page are the lesson's own, the same on every student's page."""
 
     def __call__(self, source, language=None, metadata=None):
         magics = (metadata or {}).get("magics_language")
-        options = tuple(sorted(self.extra_formatter_options.items()))
-        highlight = _remembered_highlight if len(source) <= REMEMBERED_SOURCE_CHARS else _highlighted
-        return highlight(source or " ", language or self.pygments_lexer,
-                         magics if isinstance(magics, str) else None, options)
+        magics = magics if isinstance(magics, str) else None
+        language, options = language or self.pygments_lexer, dict(self.extra_formatter_options)
+        key = (source or " ", language, magics, json.dumps(options, sort_keys=True, default=repr))
+        return _HIGHLIGHTED.get(key, lambda: _highlighted(key[0], language, magics, options))
 
 
-IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^<>]*\balt=)(?=[\s/>])", re.I)
+SCRIPT = re.compile(r"(<script\b.*?</script\s*>)", re.I | re.S)
+IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^<>]*\balt\s*=)(?=[\s/>])", re.I)
+
+
+def with_alt_texts(page):
+    """`page` with NO_ALT_TEXT given to every image without an alt text, as HTMLExporter gives
+    it, scripts left as they are."""
+    parts = SCRIPT.split(page)  # odd parts: the scripts
+    return "".join(part if number % 2 else IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', part)
+                   for number, part in enumerate(parts))
+
+
 NO_ALT_TEXT = "No description has been provided for this image"  # HTMLExporter's own words
 
 
@@ -321,7 +350,7 @@ class FeedbackExporter(HTMLExporter):
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return IMAGE_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', page), resources
+        return with_alt_texts(page), resources
 
 
 class _PageText(HTMLParser):
@@ -466,6 +495,9 @@ class ResilientExecute(Execute):
     max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
     max_cell_cpu_seconds = Float(90.0, help="CPU seconds a cell's processes may use together (the "
                                             "kernel and all it started); 0: no limit").tag(config=True)
+    interrupt_grace_seconds = Integer(10, help="after a timeout the kernel is interrupted: the "
+                                               "seconds its last output may take to come (a cell that "
+                                               "will not stop is ended after them)").tag(config=True)
     # each reading lists every process of the machine (psutil): about 6 ms of the grader's CPU
     cpu_watch_interval = Float(1.0, help="seconds between two readings of the kernel's CPU time; "
                                          "a tree may use cores x this past its budget").tag(config=True)
@@ -506,6 +538,7 @@ class ResilientExecute(Execute):
             self._total -= self._charged.pop(index, 0)  # and its outputs replace the dead run's
             self._truncated.discard(index)
             failure = None
+            self._iopub_seconds = self.iopub_timeout
             with self._cpu_watch() as watch:
                 try:
                     cell, resources = super().preprocess_cell(cell, resources, index)
@@ -515,6 +548,8 @@ class ResilientExecute(Execute):
                     failure = _error("CellTimeoutError", CELL_WOULD_NOT_STOP)
                 except Exception as error:  # noqa: BLE001 (whatever a hostile kernel sends costs one cell)
                     failure = _error(KERNEL_DIED, UNREADABLE_MESSAGE.format(error=type(error).__name__))
+                finally:
+                    self.iopub_timeout = self._iopub_seconds
             if watch.fired:  # the watch killed the kernel: whatever nbclient saw, the cell is done
                 failure = _error("CellTimeoutError", CELL_CPU_LIMIT.format(
                     seconds=f"{self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
@@ -566,6 +601,14 @@ class ResilientExecute(Execute):
 
     def _seconds_left(self):
         return max(1, math.ceil(self._deadline - time.monotonic()))
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """nbclient's: the kernel is interrupted and the cell gets nbgrader's timeout error; then
+        nbclient waits `iopub_timeout` (set long for a loaded machine) for the cell's last output,
+        which a cell that will not stop never sends: it waits `interrupt_grace_seconds` instead."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        self.iopub_timeout = min(self.iopub_timeout, self.interrupt_grace_seconds)
+        return reply
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)

@@ -403,3 +403,26 @@ def test_feedback_page_is_html_exporters_page_without_its_second_parse():
     assert str(BeautifulSoup(first, features="html.parser")) == expected
     assert second == first
     assert expected.count(f'alt="{NO_ALT_TEXT}"') == first.count(f'alt="{NO_ALT_TEXT}"') == 2
+
+
+def test_alt_texts_are_added_only_where_missing_and_never_inside_a_script():
+    from course.nbgrader_plugins import NO_ALT_TEXT, with_alt_texts
+    page = ('<img src="a.png"><IMG\nsrc=b><img alt = "내 그래프" src="c.png"><imgx>'
+            '<script>var s = "<img src=x>";</script><img/>')
+    assert with_alt_texts(page) == (
+        f'<img alt="{NO_ALT_TEXT}" src="a.png"><img alt="{NO_ALT_TEXT}"\nsrc=b>'
+        '<img alt = "내 그래프" src="c.png"><imgx><script>var s = "<img src=x>";</script>'
+        f'<img alt="{NO_ALT_TEXT}"/>')
+
+
+def test_remembered_highlighting_is_bounded_by_characters_and_takes_any_formatter_option():
+    """A submission of many large cells cannot fill a grading process with highlighted code; an
+    option nbconvert accepts (a list) still renders."""
+    from course.nbgrader_plugins import _HighlightedCells, _RememberedHighlight
+    cache = _HighlightedCells(max_chars=10_000)
+    for number in range(50):
+        cache.get((f"x = {number}" + " " * 1000, "python", None, "{}"), lambda: "h" * 1000)
+    assert cache.chars <= 10_000 and len(cache.cells) < 50
+    highlight = _RememberedHighlight(pygments_lexer="ipython3")
+    highlight.extra_formatter_options = {"hl_lines": [1]}
+    assert "hll" in highlight("x = 1\ny = 2") and highlight("x = 1\ny = 2") == highlight("x = 1\ny = 2")
