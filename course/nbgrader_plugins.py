@@ -495,7 +495,7 @@ class ResilientExecute(Execute):
     max_seconds = Integer(900, help="wall-clock seconds for running the whole notebook").tag(config=True)
     max_cell_cpu_seconds = Float(90.0, help="CPU seconds a cell's processes may use together (the "
                                             "kernel and all it started); 0: no limit").tag(config=True)
-    interrupt_grace_seconds = Integer(10, help="after a timeout the kernel is interrupted: the "
+    interrupt_grace_seconds = Integer(20, help="after a timeout the kernel is interrupted: the "
                                                "seconds its last output may take to come (a cell that "
                                                "will not stop is ended after them)").tag(config=True)
     # each reading lists every process of the machine (psutil): about 6 ms of the grader's CPU
