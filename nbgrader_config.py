@@ -76,6 +76,9 @@ c.Execute.startup_timeout = 120
 # After a cell's reply, its last outputs may come late on a loaded machine; nbgrader raises
 # when they take longer than this (nbclient's 4 s failed whole submissions at load 12 on 2 cores).
 c.Execute.iopub_timeout = 60
+# Except after a timeout: the kernel is interrupted, and a cell that stops sends its last output
+# at once; one that will not stop (it ignores SIGINT) is ended this many seconds later.
+c.ResilientExecute.interrupt_grace_seconds = 20
 # Wall-clock time for one notebook, kernel restarts included (a lesson's solution runs in
 # 15-25 s); the cells after it are not run. `course grade` stops a whole autograde (feedback
 # included) that runs past this + startup_timeout + 120 s, and marks it failed.
@@ -85,6 +88,7 @@ c.ResilientExecute.max_seconds = 900
 # core: the kernel alone (one thread) cannot reach it before the timeout. Past it the whole
 # tree is killed, the cell gets an error and the kernel is restarted, as after a timeout.
 c.ResilientExecute.max_cell_cpu_seconds = 90
+c.ResilientExecute.cpu_watch_interval = 1.0  # seconds between readings: cores x this may pass the limit
 
 # Every student kernel runs in the bubblewrap sandbox (course/sandbox.py): a read-only system,
 # an empty working directory and /tmp of its own (memory-backed, never copied back), no
