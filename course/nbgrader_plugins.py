@@ -26,11 +26,10 @@ import psutil
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters import HTMLExporter, TemplateExporter
-from nbconvert.filters.highlight import Highlight2HTML, _pygments_highlight
+from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from pygments.formatters import HtmlFormatter
 from traitlets import Float, Integer, Unicode
 
 from course import cells
@@ -267,12 +266,6 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _COMPILED_TEMPLATES = _CompiledTemplates()
 
 
-def _highlighted(source, language, magics_language, formatter_options):
-    formatter = HtmlFormatter(cssclass=html.escape(f" highlight hl-{language}"), **formatter_options)
-    metadata = {"magics_language": magics_language} if magics_language else None
-    return _pygments_highlight(source, formatter, language, metadata)
-
-
 class _HighlightedCells:
     """Highlighted code cells kept in this process, at most `max_chars` characters of source and
     HTML together; the least recently used go first."""
@@ -300,11 +293,11 @@ class _RememberedHighlight(Highlight2HTML):
     code cells of a feedback page are the lesson's own, the same on every student's page."""
 
     def __call__(self, source, language=None, metadata=None):
-        magics = (metadata or {}).get("magics_language")
-        magics = magics if isinstance(magics, str) else None
-        language, options = language or self.pygments_lexer, dict(self.extra_formatter_options)
-        key = (source or " ", language, magics, json.dumps(options, sort_keys=True, default=repr))
-        return _HIGHLIGHTED.get(key, lambda: _highlighted(key[0], language, magics, options))
+        # everything Highlight2HTML reads: the source, the language, the cell's magics language
+        # and the formatter's options
+        key = (source, language or self.pygments_lexer, repr((metadata or {}).get("magics_language")),
+               json.dumps(self.extra_formatter_options, sort_keys=True, default=repr))
+        return _HIGHLIGHTED.get(key, lambda: super(_RememberedHighlight, self).__call__(source, language, metadata))
 
 
 SCRIPT = re.compile(r"(<script\b.*?</script\s*>)", re.I | re.S)
