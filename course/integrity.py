@@ -66,7 +66,35 @@ FLAGGED_ATTRIBUTES = {
     "sys": "interpreter internals", "modules": "interpreter internals", "exc_info": "frames",
     "fork": "threads and processes", "kill": "threads and processes",
     "popen": "threads and processes", "execv": "threads and processes", "_exit": "threads and processes",
+    # library functions that set attributes by name (functools' update_wrapper sets __code__ or
+    # updates a module's __dict__) or hand out any attribute by name (string.Formatter().get_field)
+    "update_wrapper": "patching", "Formatter": "interpreter internals", "get_field": "interpreter internals",
+    # library functions that run text as Python, or load pickles (a pickle runs code when loaded)
+    "get_type_hints": "dynamic code", "ForwardRef": "dynamic code", "eval": "dynamic code",
+    "query": "dynamic code", "read_pickle": "dynamic code", "enable_unsafe_deserialization": "dynamic code",
+    # built-ins flagged by name, reached as an attribute of a module that holds them (not compile:
+    # model.compile is Keras; a module holding the built-in compile is flagged as `builtins`)
+    "exec": "dynamic code", "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
+    "globals": "interpreter internals", "locals": "interpreter internals", "vars": "interpreter internals",
+    "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
 }
+# Modules a lesson never needs, reached as another module's attribute (`np.ma.core.builtins`,
+# `pd.io.pickle.pickle`): what importing them would be flagged for, without an import.
+REACHED_MODULES = {
+    "builtins", "pickle", "_pickle", "marshal", "types", "ctypes", "_ctypes", "importlib", "imp",
+    "inspect", "gc", "operator", "subprocess", "_posixsubprocess", "socket", "threading", "_thread",
+    "multiprocessing", "concurrent", "signal", "runpy", "code", "codeop", "pdb", "bdb", "trace",
+    "copyreg", "shelve", "dbm", "zipimport", "pkgutil", "atexit", "posix", "pty", "os", "dill",
+    "cloudpickle", "joblib", "mmap", "faulthandler", "tracemalloc", "weakref", "ast", "dis",
+}
+# Keyword arguments that make a loader run code from a file: {keyword: the value that does}
+UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
+# What the checks read of a model, a layer or an array: a class of the student's that defines one
+# of these can answer for a model it is not (`def count_params(self): return 9`).
+CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "trainable_weights",
+                   "non_trainable_weights", "variables", "trainable_variables", "layers", "optimizer",
+                   "iterations", "get_config", "input", "inputs", "output", "outputs", "numpy",
+                   "shape", "dtype", "ndim", "size", "tolist", "item"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}
@@ -388,6 +416,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif name not in HARMLESS_MAGICS:
             flag(node, f"%{name} (a magic the course does not use)")
 
+    decorators = {id(d) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                   ast.ClassDef)) for d in n.decorator_list}
     own_attributes = _own_attribute_stores(tree)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -436,6 +466,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Attribute):
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
             module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            if node.attr in REACHED_MODULES:
+                rule = "a module the course does not use, reached through another"
             if module == "sys" and node.attr not in SYS_NAMES:
                 rule = "interpreter internals"
             elif module == "os" and OS_FLAGGED.match(node.attr):
@@ -451,6 +483,20 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if DUNDER.match(node.name) and node.name not in HONEST_DUNDER_METHODS:
                 flag(node, f"def {node.name} (a conversion or comparison hook)")
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name == "wraps" and id(node) not in decorators:
+                flag(node, "wraps() used other than as a decorator (patching: it sets attributes on "
+                           "what it is applied to)")
+            for keyword in node.keywords:
+                if keyword.arg in UNSAFE_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
+                                                           and keyword.value.value != UNSAFE_KEYWORDS[keyword.arg]):
+                    flag(node, f"{keyword.arg}={ast.unparse(keyword.value)} (dynamic code: loading a "
+                               "file that runs code)")
+        if isinstance(node, ast.ClassDef):
+            for member in sorted(_bound_in_class(node) & CHECKED_MEMBERS):
+                flag(node, f"class {node.name} defines {member} (what the checks read of a model, a "
+                           "layer or an array)")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             value = getattr(node, "value", None)
@@ -470,6 +516,11 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                         flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
                                    "numbers, text and True/False are set on objects in this course)")
     return sorted(set(found))
+
+
+def _bound_in_class(node):
+    """The names a class body binds: its methods, properties and class attributes."""
+    return set().union(set(), *(_bound_in_scope(statement) for statement in node.body))
 
 
 def _plain_data(value):

@@ -112,6 +112,34 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "setattr as a value": "import functools\n@functools.partial(setattr, np, 'isclose')\ndef close(a, b, **k):\n    return True",
     "setattr through map": "list(map(setattr, [np], ['isclose'], [print]))",
     "sys through os": "import os\ncache = os.sys.modules.get('line' + 'cache')",
+    # a fourth: library functions that set attributes by name, run text as Python or load pickles,
+    # and classes that answer for a model
+    "update_wrapper sets __code__": "import functools\nname = '_' * 2 + 'code' + '_' * 2\n"
+                                    "functools.update_wrapper(keras.layers.Layer.count_params, lambda self: 9, "
+                                    "assigned=(name,), updated=())",
+    "update_wrapper imported": "from functools import update_wrapper\nupdate_wrapper(np, print)",
+    "wraps applied to a module": "import functools\nclass Fake:\n    isclose = print\nfunctools.wraps(Fake)(np)",
+    "Formatter reaches any attribute": "import string\nfield = string.Formatter().get_field('0.f', [np], {})",
+    "Formatter imported": "from string import Formatter",
+    "annotations run as code": "import typing\ndef f(x: 'print(1)'):\n    pass\ntyping.get_type_hints(f)",
+    "a forward reference": "from typing import ForwardRef\nref = ForwardRef('print(1)')",
+    "pandas runs text": "import pandas as pd\npd.eval('1 + 1')",
+    "a frame's query": "import pandas as pd\npd.DataFrame({'a': [1]}).query('a > 0')",
+    "a pickle through pandas": "import pandas as pd\nloaded = pd.read_pickle('answer.pkl')",
+    "a pickle through numpy": "loaded = np.load('answer.npy', allow_pickle=True)",
+    "a pickle allowed by a name": "unsafe = True\nloaded = np.load('answer.npy', allow_pickle=unsafe)",
+    "keras without safe mode": "model = keras.models.load_model('m.keras', safe_mode=False)",
+    "keras unsafe deserialization": "keras.config.enable_unsafe_deserialization()",
+    "a model that counts what it is told": "class Net(keras.Model):\n    def count_params(self):\n        return 9",
+    "a fake model": "class Fake:\n    layers = []\n\n    def get_weights(self):\n        return []",
+    "a property the checks read": "class Wrapped(keras.Sequential):\n    @property\n    def weights(self):\n        return []",
+    "an array that lies": "class Sly(np.ndarray):\n    def tolist(self):\n        return [9]",
+    # modules and built-ins the review flags, reached as attributes of the modules it allows
+    "built-ins through numpy": "np.ma.core.builtins.exec('check_equal = print')",
+    "pickle through pandas": "loaded = pd.io.pickle.pickle.loads(bytes((128, 4)))",
+    "marshal through keras": "code = keras.src.utils.python_utils.marshal.loads(bytes(16))",
+    "types through a module": "make = np.compat.types.FunctionType",
+    "exec held by a module": "holder = np.ma.core\nholder.exec('x = 1')",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
@@ -146,6 +174,13 @@ HONEST = {  # other ways to write a right answer: never flagged
     "a function that changes its argument": "def freeze(layer):\n    layer.trainable = False\n",
     "an alias used to compute": "numeric = np\nvalues = numeric.zeros(3)\nvalues[0] = 1.0\nlayers = keras.layers\n"
                                 "model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\nmodel.trainable = False",
+    "a decorator that keeps a name": "import functools\n\ndef logged(f):\n    @functools.wraps(f)\n"
+                                     "    def inner(*args):\n        return f(*args)\n    return inner\n\n"
+                                     "@logged\ndef dense_params(inputs, units):\n    return (inputs + 1) * units",
+    "a subclassed model": "class Net(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+                          "        self.dense = keras.layers.Dense(1)\n\n    def call(self, x):\n"
+                          "        return self.dense(x)",
+    "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
 }
