@@ -46,7 +46,18 @@ FLAGGED_CALLS = {
     "locals": "interpreter internals", "vars": "interpreter internals",
     "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
     "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
+    # native code, memory at any address, templates and pickles that run code when loaded
+    "load_op_library": "dynamic code", "load_library": "dynamic code", "as_strided": "interpreter internals",
+    "from_custom_template": "dynamic code", "func_load": "dynamic code", "load_pickle": "dynamic code",
+    # numpy.testing runs text in the caller's namespace
+    "measure": "dynamic code", "runstring": "dynamic code", "rundocs": "dynamic code",
+    # warnings format the source line of the frame a warning names: a test cell's, from linecache
+    "formatwarning": "frames", "showwarning": "frames", "warn_explicit": "frames", "WarningMessage": "frames",
+    # the libraries' own internals (keras.src, tensorflow.python, pandas' frame-reading Scope)
+    "src": "interpreter internals", "python": "interpreter internals", "computation": "interpreter internals",
 }
+# statsmodels' load (sm.load, a results class's load) reads a pickle
+PICKLE_LOADING_MODULES = {"statsmodels"}
 FLAGGED_ATTRIBUTES = {
     "_getframe": "frames", "f_back": "frames", "f_locals": "frames", "f_globals": "frames",
     "f_code": "frames", "tb_frame": "frames", "gi_frame": "frames", "cr_frame": "frames",
@@ -77,7 +88,18 @@ FLAGGED_ATTRIBUTES = {
     "exec": "dynamic code", "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
     "globals": "interpreter internals", "locals": "interpreter internals", "vars": "interpreter internals",
     "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
+    # native code, memory at any address, templates and pickles that run code when loaded
+    "load_op_library": "dynamic code", "load_library": "dynamic code", "as_strided": "interpreter internals",
+    "from_custom_template": "dynamic code", "func_load": "dynamic code", "load_pickle": "dynamic code",
+    # numpy.testing runs text in the caller's namespace
+    "measure": "dynamic code", "runstring": "dynamic code", "rundocs": "dynamic code",
+    # warnings format the source line of the frame a warning names: a test cell's, from linecache
+    "formatwarning": "frames", "showwarning": "frames", "warn_explicit": "frames", "WarningMessage": "frames",
+    # the libraries' own internals (keras.src, tensorflow.python, pandas' frame-reading Scope)
+    "src": "interpreter internals", "python": "interpreter internals", "computation": "interpreter internals",
 }
+# statsmodels' load (sm.load, a results class's load) reads a pickle
+PICKLE_LOADING_MODULES = {"statsmodels"}
 # Modules a lesson never needs, reached as another module's attribute (`np.ma.core.builtins`,
 # `pd.io.pickle.pickle`): what importing them would be flagged for, without an import.
 REACHED_MODULES = {
@@ -86,9 +108,12 @@ REACHED_MODULES = {
     "multiprocessing", "concurrent", "signal", "runpy", "code", "codeop", "pdb", "bdb", "trace",
     "copyreg", "shelve", "dbm", "zipimport", "pkgutil", "atexit", "posix", "pty", "os", "dill",
     "cloudpickle", "joblib", "mmap", "faulthandler", "tracemalloc", "weakref", "ast", "dis",
+    "ctypeslib", "f2py", "jinja2",
 }
 # Keyword arguments that make a loader run code from a file: {keyword: the value that does}
 UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
+# Keyword arguments that name a frame up the stack (warnings.warn(stacklevel=3): the test cell's)
+FRAME_KEYWORDS = {"stacklevel"}
 # What the checks read of a model, a layer or an array: a class of the student's that defines one
 # of these can answer for a model it is not (`def count_params(self): return 9`).
 CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "trainable_weights",
@@ -466,6 +491,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Attribute):
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
             module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            if node.attr == "load" and modules.get(_root_name(node)) in PICKLE_LOADING_MODULES:
+                rule = "dynamic code"
             if node.attr in REACHED_MODULES:
                 rule = "a module the course does not use, reached through another"
             if module == "sys" and node.attr not in SYS_NAMES:
@@ -489,10 +516,17 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                 flag(node, "wraps() used other than as a decorator (patching: it sets attributes on "
                            "what it is applied to)")
             for keyword in node.keywords:
+                if keyword.arg in FRAME_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
+                                                          and keyword.value.value in (0, 1)):
+                    flag(node, f"{keyword.arg}={ast.unparse(keyword.value)} (frames: it names a caller's frame)")
                 if keyword.arg in UNSAFE_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
                                                            and keyword.value.value != UNSAFE_KEYWORDS[keyword.arg]):
                     flag(node, f"{keyword.arg}={ast.unparse(keyword.value)} (dynamic code: loading a "
                                "file that runs code)")
+        if isinstance(node, ast.arg) or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign)):
+            annotation = node.returns if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else node.annotation
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                flag(node, "an annotation written as text (dynamic code: libraries run it as Python)")
         if isinstance(node, ast.ClassDef):
             for member in sorted(_bound_in_class(node) & CHECKED_MEMBERS):
                 flag(node, f"class {node.name} defines {member} (what the checks read of a model, a "

@@ -9,7 +9,8 @@ grader's socket directories only its own, runs as the init of its own PID namesp
 (so it sees no other process and ends with everything it started), with every capability
 dropped, its own session keyring, its own resource limits and the grader's system-call filter
 (course/syscall_filter.py). The server itself is not dumpable: a kernel cannot read or
-write its memory through /proc.
+write its memory through /proc. Where the imports bring patsy (statsmodels' formulas), its kernels
+run only plain formula terms (guard_formulas).
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
 "workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
@@ -18,6 +19,7 @@ bound back read-only where a fresh tmpfs would hide them}. The
 forked process connects to `runtime_dir`/fork.sock, where the grader learns its PID, and goes on
 when the grader answers.
 """
+import ast
 import base64
 import ctypes
 import gc
@@ -201,10 +203,64 @@ def _forked(request):
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
+# A formula term (statsmodels' formulas, through patsy) is Python that patsy runs in the student's
+# namespace: text the grader's review of the student's cells (course/integrity.py) cannot read.
+# A warm kernel runs only terms built from names, numbers, text, operators, calls and these
+# attributes (`np.log(x)`, `I(x ** 2)`, `C(group)`, patsy's own `center(x)`).
+FORMULA_NODES = ("Expression", "Name", "Load", "Constant", "Attribute", "Call", "keyword", "BinOp",
+                 "UnaryOp", "Compare", "BoolOp", "Subscript", "Slice", "Tuple", "List", "IfExp",
+                 "Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "MatMult", "USub", "UAdd",
+                 "Not", "Invert", "BitAnd", "BitOr", "BitXor", "LShift", "RShift", "And", "Or",
+                 "Eq", "NotEq", "Lt", "LtE", "Gt", "GtE", "In", "NotIn", "Is", "IsNot")
+FORMULA_ATTRIBUTES = {"log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "square", "abs",
+                      "power", "sign", "sin", "cos", "tan", "floor", "ceil", "round", "clip",
+                      "maximum", "minimum", "mean", "std", "astype", "values", "shift", "diff",
+                      "cumsum", "rank", "transform", "memorize_chunk", "memorize_finish"}
+FORMULA_REFUSED_NAMES = {"exec", "eval", "compile", "getattr", "setattr", "delattr", "open",
+                         "globals", "locals", "vars", "breakpoint", "input", "memoryview", "type",
+                         "object", "super", "help", "exit", "quit", "dir", "id", "classmethod",
+                         "staticmethod", "property"}
+
+
+def formula_term_problem(code):
+    """Why a graded kernel does not run the formula term `code` (a Python expression patsy would
+    evaluate), or None. Names starting with _ are refused but patsy's own (_patsy_stobj...)."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError:
+        return None  # patsy reports it
+    for node in ast.walk(tree):
+        if type(node).__name__ not in FORMULA_NODES:
+            return f"{type(node).__name__} in a formula"
+        if isinstance(node, ast.Attribute) and node.attr not in FORMULA_ATTRIBUTES:
+            return f".{node.attr} in a formula"
+        if isinstance(node, ast.Name) and (node.id in FORMULA_REFUSED_NAMES or (
+                node.id.startswith("_") and not node.id.startswith("_patsy_stobj"))):
+            return f"{node.id} in a formula"
+    return None
+
+
+def guard_formulas():
+    """Make patsy (already imported) refuse formula terms formula_term_problem refuses."""
+    from patsy import PatsyError
+    from patsy.eval import EvalEnvironment
+    evaluate = EvalEnvironment.eval
+
+    def guarded(self, expr, source_name="<string>", inner_namespace={}):  # noqa: B006 (patsy's own)
+        problem = formula_term_problem(expr)
+        if problem:
+            raise PatsyError(f"the grader does not run this formula term ({problem}): {expr}")
+        return evaluate(self, expr, source_name, inner_namespace)
+
+    EvalEnvironment.eval = guarded
+
+
 def serve(socket_path, modules):
     """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
     for module in modules:
         importlib.import_module(module)
+    if "patsy.eval" in sys.modules:
+        guard_formulas()
     from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each

@@ -11,12 +11,15 @@
 """
 import collections
 import copy
+import functools
 import html
 import json
 import math
 import re
 import secrets
+import sys
 import time
+import unicodedata
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -147,10 +150,23 @@ HTML_TAG = re.compile(r"<[^>]*>")
 WHITESPACE = re.compile(r"\s+")
 
 
+# Characters that show nothing or only change how a neighbour looks: format characters (zero-width
+# spaces, soft hyphens), controls, separators and combining marks.
+UNSEEN_CATEGORIES = {"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"}
+
+
+@functools.cache
+def _unseen_characters():
+    """A str.translate table deleting every character of UNSEEN_CATEGORIES."""
+    return dict.fromkeys(code for code in range(sys.maxunicode + 1)
+                         if unicodedata.category(chr(code)) in UNSEEN_CATEGORIES)
+
+
 def squeeze(text):
-    """`text` without any whitespace, as hidden-test lines are compared with outputs (so doubled
-    spaces, tabs or line breaks inside a line do not hide it)."""
-    return WHITESPACE.sub("", text)
+    """`text` in NFKC form without whitespace or any character that shows nothing (zero-width
+    spaces, combining marks), as hidden-test lines are compared with outputs: doubled spaces,
+    line breaks, U+200B between letters or full-width letters inside a line do not hide it."""
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text).translate(_unseen_characters()))
 
 
 def plain_markdown(source):

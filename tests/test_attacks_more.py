@@ -26,7 +26,7 @@ from course import cells, gradebook, submissions
 from course.demo import make_course
 from course.grade import grade
 from course.integrity import review
-from course.nbgrader_plugins import ResilientExecute
+from course.nbgrader_plugins import ResilientExecute, squeeze
 from course.paths import REPOSITORY_ROOT, release_notebook
 from course.release import release
 from course.report import printable
@@ -208,6 +208,8 @@ LEAKS = {  # after test_add and test_mul ran, or (leak_error) from inside test_s
     "leak_html_entities": {"sub": DUMP_TEST_CELLS + "display({'text/html': '<pre>' + ''.join(_cells).replace("
                                   "' ', '&#32;') + '</pre>', 'text/plain': 'x'}, raw=True)\n"
                                   + tiny_course.SOLUTIONS["sub"]},
+    "leak_zero_width": {"sub": DUMP_TEST_CELLS + "for _text in _cells:\n    print('\\u200b'.join(_text))\n"
+                               + tiny_course.SOLUTIONS["sub"]},
     "leak_error_of_last_test": {"sub": "def sub(a, b):\n    import linecache\n"
                                        "    mine = [''.join(e[2]) for e in list(linecache.cache.values()) "
                                        "if 'sub(' in ''.join(e[2])]\n"
@@ -273,7 +275,7 @@ HIDDEN_CHECKS = ("assert add(20, 22) == 42", "assert mul(6, 7) == 42", "assert s
 
 
 def _squeezed(text):
-    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]*>", "", text)))
+    return squeeze(html.unescape(re.sub(r"<[^>]*>", "", text)))
 
 
 @pytest.mark.parametrize("student", LEAKS)

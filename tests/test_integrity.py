@@ -11,6 +11,7 @@ from course.cli import main
 from course.demo import make_course
 from course.grade import NO_SANDBOX, grade
 from course.integrity import review
+from course.kernel_zygote import formula_term_problem
 from course.nbgrader_plugins import ResilientExecute
 from course.paths import REPOSITORY_ROOT, release_notebook
 from course.status import Status
@@ -140,6 +141,26 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "marshal through keras": "code = keras.src.utils.python_utils.marshal.loads(bytes(16))",
     "types through a module": "make = np.compat.types.FunctionType",
     "exec held by a module": "holder = np.ma.core\nholder.exec('x = 1')",
+    "an annotation run by singledispatch": "import functools\n@functools.singledispatch\ndef f(x):\n    pass\n"
+                                           "@f.register\ndef _(x: 'print(1) or int'):\n    pass",
+    "a return annotation as text": "def f(x) -> 'print(1)':\n    pass",
+    "a variable annotation as text": "x: 'print(1)' = 1",
+    "native code through tensorflow": "import tensorflow as tf\nops = tf.load_op_library('./ops.so')",
+    "native code through numpy": "lib = np.ctypeslib.load_library('ops', '.')",
+    "memory at any address": "view = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(10 ** 6,))",
+    "a template that runs code": "import pandas as pd\nStyled = pd.io.formats.style.Styler.from_custom_template('.', 't.tpl')",
+    "keras loads a function": "f = keras.src.utils.python_utils.func_load(b'')",
+    "a statsmodels pickle": "import statsmodels.api as sm\nresults = sm.load('results.pickle')",
+    # a fourth hostile review: numpy.testing running text in the caller's namespace, warnings
+    # reading the test cell's source from linecache
+    "numpy.testing runs text": "np.testing.measure('check_equal = lambda *a, **k: None')",
+    "numpy.testing runs a string": "np.testing.runstring('x = 1', {})",
+    "a warning names the test's frame": "import warnings\ndef build_model(n):\n    warnings.warn('where', stacklevel=3)",
+    "a warning's source line": "import warnings\nline = warnings.formatwarning('m', UserWarning, 'f.py', 3)",
+    "a warning shown elsewhere": "import warnings\nwarnings.showwarning('m', UserWarning, 'f.py', 3)",
+    "keras internals": "utils = keras.src.utils",
+    "tensorflow internals": "import tensorflow as tf\nstack = tf.python.util.tf_stack",
+    "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
@@ -180,6 +201,9 @@ HONEST = {  # other ways to write a right answer: never flagged
     "a subclassed model": "class Net(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
                           "        self.dense = keras.layers.Dense(1)\n\n    def call(self, x):\n"
                           "        return self.dense(x)",
+    "annotations as types": "def dense_params(inputs: int, units: int) -> int:\n    total: int = (inputs + 1) * units\n"
+                            "    return total",
+    "an honest warning": "import warnings\nwarnings.warn('학습률이 큽니다')\nwarnings.simplefilter('ignore')",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
@@ -283,3 +307,14 @@ def test_a_flagged_score_is_withheld_until_reviewed(tmp_path, capsys):
     assert exported()["forger"] == "0.0" and float(exported()["forger2"]) == forged_score
     assert main(["review", "accept", LESSON, "honest", "--root", str(root)]) == 2
     assert "not flagged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("term", "refused"), [
+    ("poverty", False), ("np.log(x)", False), ("I(x ** 2)", False), ("C(group, Treatment('a'))", False),
+    ("_patsy_stobj0__center__.transform(x)", False), ('I(exec("x = 1") or 0)', True),
+    ("I(np.ma.core.builtins)", True), ("I(pd.io.pickle.pickle.loads(b))", True),
+    ("I((lambda: 1)())", True), ("I(x.__class__)", True), ("I(_secret)", True), ("I([a for a in b])", True)])
+def test_a_warm_kernel_runs_only_plain_formula_terms(term, refused):
+    """statsmodels runs a formula's terms as Python (patsy), which no reading of the cells sees:
+    a warm kernel refuses what a formula never needs (tests/test_warm_attacks.py runs it)."""
+    assert (formula_term_problem(term) is not None) == refused, formula_term_problem(term)

@@ -22,6 +22,7 @@ from course.nbgrader_plugins import (
 from course.paths import REPOSITORY_ROOT
 from course.status import (
     CELL_CPU_LIMIT,
+    HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
     KERNEL_DIED_IN_CELL,
@@ -144,6 +145,21 @@ def test_answer_and_ordinary_cells_are_left_alone():
     nb = lesson(answer, plain, new_markdown_cell(HIDDEN_TEST))
     before = copy.deepcopy(nb)
     assert _feedback(nb) == before
+
+
+@pytest.mark.parametrize("shown", [
+    "check(halve(8), 4)", "check( halve(8),\t4 )",
+    "\u200b".join("check(halve(8), 4)"),  # zero-width spaces between the letters
+    "\u00ad".join("check(halve(8), 4)"),  # soft hyphens
+    "".join(c + "\u0332" for c in "check(halve(8), 4)"),  # a combining underline on each
+    "ｃｈｅｃｋ（ｈａｌｖｅ（８），　４）",  # full-width forms
+])
+def test_a_hidden_line_printed_in_any_disguise_is_removed(shown):
+    """What a student's cell prints is compared with the hidden lines in NFKC form, without
+    whitespace or characters that show nothing (the page would still read as the line)."""
+    printer = new_code_cell("print(leaked)", outputs=[stream(f"before\n{shown}\nafter\n")])
+    _feedback(lesson(graded_cell("test_halve", HIDDEN_TEST), printer))
+    assert printer.outputs[0].text == f"before\n{HIDDEN_LINE_REMOVED}\nafter\n"
 
 
 def test_a_test_cell_without_hidden_tests_keeps_its_source():

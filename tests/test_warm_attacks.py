@@ -289,3 +289,29 @@ def test_a_python_under_tmp_is_still_there_for_every_kernel(tmp_path):
         parent.chmod(parent.stat().st_mode | 0o005)  # as a venv's folders are, for the kernel's uid
     results = scenario([PYTHON_UNDER_TMP.format(folder=str(folder))] * 2, python_dir=str(folder))
     assert [last_json(r) for r in results] == [{"seen": "WHERE = 'venv'\n", "writable": False}] * 2
+
+
+FORMULA_CELLS = [  # a formula term is Python patsy runs: the review of the cells never sees it
+    "import numpy as np, pandas as pd, statsmodels.formula.api as smf\n"
+    "data = pd.DataFrame({'y': [1.0, 2, 3, 5], 'x': [1.0, 2, 4, 4], 'g': list('abab')})\n"
+    "honest = smf.ols('y ~ np.log(x) + I(x ** 2) + C(g) + center(x)', data=data).fit()\n"
+    "print('honest', len(honest.params))\n"
+    "for term in ['I(exec(\"import numpy; numpy.hacked = 1\") or 0)', 'I(np.ma.core.builtins)',\n"
+    "             'I((lambda: 1)())', 'I(x.__class__)']:\n"
+    "    try:\n"
+    "        smf.ols('y ~ x + ' + term, data=data).fit()\n"
+    "        print('RAN', term)\n"
+    "    except Exception as error:\n"
+    "        print('refused', type(error).__name__)\n"
+    "import numpy\n"
+    "print('hacked', getattr(numpy, 'hacked', None))",
+]
+
+
+def test_a_formula_runs_only_plain_terms_in_a_warm_kernel():
+    """statsmodels' formulas run each term as Python (patsy): a warm kernel refuses terms with
+    dynamic code, lambdas or attributes beyond the maths a formula uses, and runs honest ones."""
+    out = scenario(FORMULA_CELLS, preload=("numpy", "pandas", "statsmodels.formula.api"))[0]["out"]
+    assert "honest 5" in out, out
+    assert out.count("refused PatsyError") == 4 and "RAN" not in out, out
+    assert "hacked None" in out, out
