@@ -10,7 +10,8 @@ grader's socket directories only its own, runs as the init of its own PID namesp
 dropped, its own session keyring, its own resource limits and the grader's system-call filter
 (course/syscall_filter.py). The server itself is not dumpable: a kernel cannot read or
 write its memory through /proc. Where the imports bring patsy (statsmodels' formulas), its kernels
-run only plain formula terms (guard_formulas).
+run only plain formula terms (guard_formulas); no kernel keeps a hidden test's lines in linecache
+(guard_hidden_tests).
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
 "workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
@@ -255,6 +256,48 @@ def guard_formulas():
     EvalEnvironment.eval = guarded
 
 
+HIDDEN_TESTS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")  # nbgrader's delimiters
+
+
+def without_hidden_tests(lines):
+    """`lines` (a cell's source lines) with every line of its hidden tests blank, markers
+    included, so that line numbers stay right."""
+    kept, inside = [], False
+    for line in lines:
+        begins, ends = HIDDEN_TESTS[0] in line, HIDDEN_TESTS[1] in line
+        kept.append("\n" if inside or begins or ends else line)
+        inside = (inside or begins) and not ends
+    return kept
+
+
+def guard_hidden_tests():
+    """Keep no hidden test in the kernel after its cell ran: IPython caches each cell's source
+    in linecache for its tracebacks (where code that formats a frame or a warning,
+    warnings.formatwarning, reads it) and in its input history (In, _ih, _i): a test cell's
+    hidden lines are kept blank in both. The cell runs as written."""
+    import linecache
+
+    from IPython.core.compilerop import CachingCompiler
+    from IPython.core.history import HistoryManager
+    cache, store_inputs = CachingCompiler.cache, HistoryManager.store_inputs
+
+    def blank(source):
+        return "".join(without_hidden_tests(source.splitlines(keepends=True))) if source else source
+
+    def store_inputs_without_hidden_tests(self, line_num, source, source_raw=None):
+        return store_inputs(self, line_num, blank(source), blank(source_raw))
+
+    def cache_without_hidden_tests(self, transformed_code, number=0, raw_code=None):
+        name = cache(self, transformed_code, number, raw_code)
+        if HIDDEN_TESTS[0] in transformed_code and name in linecache.cache:
+            size, mtime, lines, filename = linecache.cache[name]
+            linecache.cache[name] = (size, mtime, without_hidden_tests(lines), filename)
+        return name
+
+    CachingCompiler.cache = cache_without_hidden_tests
+    HistoryManager.store_inputs = store_inputs_without_hidden_tests
+
+
 def serve(socket_path, modules):
     """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
     for module in modules:
@@ -262,6 +305,7 @@ def serve(socket_path, modules):
     if "patsy.eval" in sys.modules:
         guard_formulas()
     from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
+    guard_hidden_tests()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.

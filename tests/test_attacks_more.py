@@ -272,6 +272,7 @@ def _feedback(root, student):
 
 
 HIDDEN_CHECKS = ("assert add(20, 22) == 42", "assert mul(6, 7) == 42", "assert sub(50, 8) == 42")
+VISIBLE_CHECKS = ("assert add(1, 2) == 3", "assert mul(2, 3) == 6", "assert sub(5, 2) == 3")
 
 
 def _squeezed(text):
@@ -283,16 +284,19 @@ def _squeezed(text):
 def test_kind2_no_hidden_test_line_in_feedback(tiny, student):
     """The test cells' source is in the kernel (linecache), and the feedback's filter looked for
     each hidden line verbatim: doubled spaces or HTML entities got past it. linecache is flagged;
-    the submission is graded all the same, and its feedback holds no hidden line."""
+    a warm kernel keeps a hidden test's lines blank there (course/kernel_zygote.py), so the
+    attack finds only the visible checks; the feedback's filter is tried on its own in
+    tests/test_plugins.py. Neither the autograded copy nor the feedback holds a hidden line."""
     root, results = tiny
     assert results[student].status is Status.FLAGGED, (str(results[student].status), results[student].reason)
     shown = _squeezed(_outputs_text(root, student))  # in the instructor's autograded copy
-    assert any(_squeezed(check) in shown for check in HIDDEN_CHECKS), \
+    assert any(_squeezed(check) in shown for check in VISIBLE_CHECKS), \
         "the attack no longer reaches the test cells' source: this test would show nothing"
     page = html.unescape(_feedback(root, student))
     squeezed = re.sub(r"\s+", " ", page)
-    assert HIDDEN not in page
+    assert HIDDEN not in page and HIDDEN not in _outputs_text(root, student)
     for hidden_check in HIDDEN_CHECKS:
+        assert _squeezed(hidden_check) not in shown, f"{hidden_check} reached the kernel's outputs"
         assert hidden_check not in squeezed and _squeezed(hidden_check) not in _squeezed(page), hidden_check
 
 

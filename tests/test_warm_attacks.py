@@ -315,3 +315,20 @@ def test_a_formula_runs_only_plain_terms_in_a_warm_kernel():
     assert "honest 5" in out, out
     assert out.count("refused PatsyError") == 4 and "RAN" not in out, out
     assert "hacked None" in out, out
+
+
+HIDDEN_IN_LINECACHE = (  # a test cell's hidden lines, then what a later read of linecache finds
+    "x = 1\n### BEGIN HIDDEN TESTS\ny = 2  # the hidden line\n### END HIDDEN TESTS\nz = 3\n"
+    "import linecache\n"
+    "cached = [e[2] for e in list(linecache.cache.values()) if len(e) > 2 and 'z = 3' in ''.join(e[2])]\n"
+    "print('hidden' + ' line' in ''.join(cached[0]), cached[0][:5])\n"
+    "print('hidden' + ' line' in In[-1] + _ih[-1] + _i, In[-1].splitlines()[:5])")
+
+
+def test_a_warm_kernel_keeps_no_hidden_test_line_in_linecache_or_the_history():
+    """IPython keeps each cell's source in linecache for tracebacks, where a warning's source
+    line (warnings.formatwarning) reads it, and in its input history: a warm kernel keeps a
+    hidden test's lines blank in both."""
+    out = scenario([HIDDEN_IN_LINECACHE])[0]["out"]
+    assert out.splitlines() == ["False ['x = 1\\n', '\\n', '\\n', '\\n', 'z = 3\\n']",
+                                "False ['x = 1', '', '', '', 'z = 3']"], out
