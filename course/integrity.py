@@ -116,10 +116,11 @@ UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
 FRAME_KEYWORDS = {"stacklevel"}
 # What the checks read of a model, a layer or an array: a class of the student's that defines one
 # of these can answer for a model it is not (`def count_params(self): return 9`).
+# (Not `output`, `shape` or `predict`: a student's own perceptron class may well have them, and a
+# wrong answer cannot pass the checks on them alone.)
 CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "trainable_weights",
                    "non_trainable_weights", "variables", "trainable_variables", "layers", "optimizer",
-                   "iterations", "get_config", "input", "inputs", "output", "outputs", "numpy",
-                   "shape", "dtype", "ndim", "size", "tolist", "item"}
+                   "iterations", "get_config", "numpy", "tolist", "item"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}

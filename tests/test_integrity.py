@@ -204,6 +204,9 @@ HONEST = {  # other ways to write a right answer: never flagged
     "annotations as types": "def dense_params(inputs: int, units: int) -> int:\n    total: int = (inputs + 1) * units\n"
                             "    return total",
     "an honest warning": "import warnings\nwarnings.warn('학습률이 큽니다')\nwarnings.simplefilter('ignore')",
+    "a perceptron class": "class Perceptron:\n    def __init__(self, n):\n        self.weights = np.zeros(n)\n"
+                          "        self.shape = (n,)\n\n    def output(self, x):\n        return int(x @ self.weights >= 0)\n\n"
+                          "    def predict(self, rows):\n        return [self.output(r) for r in rows]",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
