@@ -108,7 +108,7 @@ REACHED_MODULES = {
     "multiprocessing", "concurrent", "signal", "runpy", "code", "codeop", "pdb", "bdb", "trace",
     "copyreg", "shelve", "dbm", "zipimport", "pkgutil", "atexit", "posix", "pty", "os", "dill",
     "cloudpickle", "joblib", "mmap", "faulthandler", "tracemalloc", "weakref", "ast", "dis",
-    "ctypeslib", "f2py", "jinja2",
+    "ctypeslib", "f2py", "jinja2", "traceback", "logging", "doctest", "unittest", "pydoc", "tokenize",
 }
 # Keyword arguments that make a loader run code from a file: {keyword: the value that does}
 UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
@@ -496,6 +496,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                 rule = "dynamic code"
             if node.attr in REACHED_MODULES:
                 rule = "a module the course does not use, reached through another"
+            elif node.attr.startswith("_") and not DUNDER.match(node.attr) and _root_name(node) in modules:
+                rule = "a library's private internals"
             if module == "sys" and node.attr not in SYS_NAMES:
                 rule = "interpreter internals"
             elif module == "os" and OS_FLAGGED.match(node.attr):

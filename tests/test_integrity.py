@@ -160,6 +160,9 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a warning shown elsewhere": "import warnings\nwarnings.showwarning('m', UserWarning, 'f.py', 3)",
     "keras internals": "utils = keras.src.utils",
     "tensorflow internals": "import tensorflow as tf\nstack = tf.python.util.tf_stack",
+    "a library's private module": "utils = np.testing._private.utils",
+    "traceback through a module": "tb = np.testing._private.utils.traceback",
+    "numpy's core": "umath = np._core.umath",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
 }
 
@@ -207,6 +210,8 @@ HONEST = {  # other ways to write a right answer: never flagged
     "a perceptron class": "class Perceptron:\n    def __init__(self, n):\n        self.weights = np.zeros(n)\n"
                           "        self.shape = (n,)\n\n    def output(self, x):\n        return int(x @ self.weights >= 0)\n\n"
                           "    def predict(self, rows):\n        return [self.output(r) for r in rows]",
+    "private names of the student's own": "class Net:\n    def __init__(self):\n        self._w = 1\n\n"
+                                          "    def get(self):\n        return self._w\n\n_scale = 2\nprint(_scale, Net()._w)",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
