@@ -55,6 +55,11 @@ FLAGGED_CALLS = {
     "formatwarning": "frames", "showwarning": "frames", "warn_explicit": "frames", "WarningMessage": "frames",
     # the libraries' own internals (keras.src, tensorflow.python, pandas' frame-reading Scope)
     "src": "interpreter internals", "python": "interpreter internals", "computation": "interpreter internals",
+    # IPython's shell and ipykernel's kernel reached through other modules or widgets (the request
+    # being run holds the test cell's whole source)
+    "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
+    "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
+    "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
 }
 # statsmodels' load (sm.load, a results class's load) reads a pickle
 PICKLE_LOADING_MODULES = {"statsmodels"}
@@ -97,6 +102,11 @@ FLAGGED_ATTRIBUTES = {
     "formatwarning": "frames", "showwarning": "frames", "warn_explicit": "frames", "WarningMessage": "frames",
     # the libraries' own internals (keras.src, tensorflow.python, pandas' frame-reading Scope)
     "src": "interpreter internals", "python": "interpreter internals", "computation": "interpreter internals",
+    # IPython's shell and ipykernel's kernel reached through other modules or widgets (the request
+    # being run holds the test cell's whole source)
+    "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
+    "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
+    "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
 }
 # statsmodels' load (sm.load, a results class's load) reads a pickle
 PICKLE_LOADING_MODULES = {"statsmodels"}
@@ -109,7 +119,10 @@ REACHED_MODULES = {
     "copyreg", "shelve", "dbm", "zipimport", "pkgutil", "atexit", "posix", "pty", "os", "dill",
     "cloudpickle", "joblib", "mmap", "faulthandler", "tracemalloc", "weakref", "ast", "dis",
     "ctypeslib", "f2py", "jinja2", "traceback", "logging", "doctest", "unittest", "pydoc", "tokenize",
+    "IPython", "ipykernel", "traitlets", "zmq", "jupyter_client", "matplotlib_inline", "widget_output",
 }
+# Methods a fake model or array answers with, set on the student's own objects (self.numpy = ...)
+FAKE_METHODS = {"count_params", "get_weights", "set_weights", "numpy", "tolist", "item", "get_config"}
 # Keyword arguments that make a loader run code from a file: {keyword: the value that does}
 UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
 # Keyword arguments that name a frame up the stack (warnings.warn(stacklevel=3): the test cell's)
@@ -531,6 +544,11 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
                 flag(node, "an annotation written as text (dynamic code: libraries run it as Python)")
         if isinstance(node, ast.ClassDef):
+            assigned = set().union(set(), *(_bound_in_scope(statement) for statement in node.body
+                                            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))))
+            for member in sorted(name for name in assigned if DUNDER.match(name)
+                                 and name not in HONEST_DUNDER_METHODS | HONEST_DUNDER_READS | {"__slots__"}):
+                flag(node, f"class {node.name} binds {member} (a conversion or comparison hook)")
             for member in sorted(_bound_in_class(node) & CHECKED_MEMBERS):
                 flag(node, f"class {node.name} defines {member} (what the checks read of a model, a "
                            "layer or an array)")
@@ -543,6 +561,9 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for target in targets:
                 for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
                     root = _root_name(part)
+                    if isinstance(part, ast.Attribute) and id(node) in own_attributes and part.attr in FAKE_METHODS:
+                        flag(node, f"sets .{part.attr} on an object of the student's (what a fake model "
+                                   "or array answers with)")
                     if not isinstance(part, ast.Attribute) or id(node) in own_attributes:
                         continue
                     if root in modules:
@@ -552,6 +573,15 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                     elif not _plain_data(value):
                         flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
                                    "numbers, text and True/False are set on objects in this course)")
+    statement_targets = {id(part) for node in ast.walk(tree)
+                         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete))
+                         for target in (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target])
+                         for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                and id(node) not in statement_targets:
+            flag(node, f".{node.attr} bound as a loop, with, comprehension or unpacking target "
+                       "(patching an object)")
     return sorted(set(found))
 
 

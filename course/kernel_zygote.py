@@ -271,15 +271,23 @@ def without_hidden_tests(lines):
 
 
 def guard_hidden_tests():
-    """Keep no hidden test in the kernel after its cell ran: IPython caches each cell's source
-    in linecache for its tracebacks (where code that formats a frame or a warning,
-    warnings.formatwarning, reads it) and in its input history (In, _ih, _i): a test cell's
-    hidden lines are kept blank in both. The cell runs as written."""
+    """Keep no hidden test in the kernel while and after its cell runs: ipykernel keeps the
+    request being run (get_parent(): its code), IPython caches each cell's source in linecache
+    for its tracebacks (where code that formats a frame or a warning, warnings.formatwarning,
+    reads it) and in its input history (In, _ih, _i): a test cell's hidden lines are kept blank
+    in all three. The cell runs as written."""
     import linecache
 
+    from ipykernel.ipkernel import IPythonKernel
     from IPython.core.compilerop import CachingCompiler
     from IPython.core.history import HistoryManager
-    cache, store_inputs = CachingCompiler.cache, HistoryManager.store_inputs
+    cache, store_inputs, do_execute = CachingCompiler.cache, HistoryManager.store_inputs, IPythonKernel.do_execute
+
+    async def do_execute_without_hidden_tests(self, code, *args, **kwargs):
+        content = (self.get_parent("shell") or {}).get("content", {})
+        if HIDDEN_TESTS[0] in content.get("code", ""):
+            content["code"] = blank(content["code"])
+        return await do_execute(self, code, *args, **kwargs)
 
     def blank(source):
         return "".join(without_hidden_tests(source.splitlines(keepends=True))) if source else source
@@ -296,6 +304,7 @@ def guard_hidden_tests():
 
     CachingCompiler.cache = cache_without_hidden_tests
     HistoryManager.store_inputs = store_inputs_without_hidden_tests
+    IPythonKernel.do_execute = do_execute_without_hidden_tests
 
 
 def serve(socket_path, modules):

@@ -163,6 +163,19 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a library's private module": "utils = np.testing._private.utils",
     "traceback through a module": "tb = np.testing._private.utils.traceback",
     "numpy's core": "umath = np._core.umath",
+    # a fifth: attributes bound by other binding forms, the shell reached through widgets
+    "patch as a for target": "for keras.layers.Dense.count_params in [lambda self: 0]:\n    pass",
+    "patch as a with target": "class Box:\n    def __init__(self, v):\n        self.v = v\n\n    def __enter__(self):\n"
+                              "        return self.v\n\n    def __exit__(self, *a):\n        return False\n\n"
+                              "with Box(print) as np.isclose:\n    pass",
+    "patch as a comprehension target": "[None for np.isclose in [print]]",
+    "patch in a nested unpacking": "a, (np.isclose, b) = 1, (print, 2)",
+    "patch as a starred target": "a, *np.isclose = 1, print",
+    "a hook bound by assignment": "class Sly(int):\n    __ne__ = lambda self, other: False",
+    "a fake method on self": "class Fake:\n    def __init__(self):\n        self.count_params = lambda: 9",
+    "the shell through widgets": "shell = widgets.widgets.widget_output.InteractiveShell.instance()\n"
+                                 "code = shell.get_parent()['content']['code']",
+    "the kernel through a widget's comm": "w = widgets.IntSlider()\nrequest = w.comm.kernel.get_parent()",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
 }
 
@@ -212,6 +225,9 @@ HONEST = {  # other ways to write a right answer: never flagged
                           "    def predict(self, rows):\n        return [self.output(r) for r in rows]",
     "private names of the student's own": "class Net:\n    def __init__(self):\n        self._w = 1\n\n"
                                           "    def get(self):\n        return self._w\n\n_scale = 2\nprint(_scale, Net()._w)",
+    "loops over attributes read": "class Net:\n    def __init__(self):\n        self.sizes = [1, 2]\n\n"
+                                  "    def total(self):\n        for size in self.sizes:\n            yield size\n\n"
+                                  "pairs = [(layer.name, layer.units) for layer in model.layers]\nw = model.layers[0].kernel",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",

@@ -322,13 +322,16 @@ HIDDEN_IN_LINECACHE = (  # a test cell's hidden lines, then what a later read of
     "import linecache\n"
     "cached = [e[2] for e in list(linecache.cache.values()) if len(e) > 2 and 'z = 3' in ''.join(e[2])]\n"
     "print('hidden' + ' line' in ''.join(cached[0]), cached[0][:5])\n"
-    "print('hidden' + ' line' in In[-1] + _ih[-1] + _i, In[-1].splitlines()[:5])")
+    "print('hidden' + ' line' in In[-1] + _ih[-1] + _i, In[-1].splitlines()[:5])\n"
+    "request = get_ipython().kernel.get_parent()['content']['code']\n"
+    "print('hidden' + ' line' in request, request.splitlines()[:5])")
 
 
-def test_a_warm_kernel_keeps_no_hidden_test_line_in_linecache_or_the_history():
+def test_a_warm_kernel_keeps_no_hidden_test_line_in_linecache_the_history_or_the_request():
     """IPython keeps each cell's source in linecache for tracebacks, where a warning's source
-    line (warnings.formatwarning) reads it, and in its input history: a warm kernel keeps a
-    hidden test's lines blank in both."""
+    line (warnings.formatwarning) reads it, and in its input history, and ipykernel keeps the
+    request being run: a warm kernel keeps a hidden test's lines blank in all three."""
     out = scenario([HIDDEN_IN_LINECACHE])[0]["out"]
     assert out.splitlines() == ["False ['x = 1\\n', '\\n', '\\n', '\\n', 'z = 3\\n']",
+                                "False ['x = 1', '', '', '', 'z = 3']",
                                 "False ['x = 1', '', '', '', 'z = 3']"], out
