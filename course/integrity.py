@@ -143,6 +143,7 @@ HONEST_DUNDER_READS = {"__name__", "__doc__", "__init__", "__version__", "__qual
 HONEST_DUNDER_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__len__", "__getitem__",
                          "__iter__", "__next__", "__post_init__", "__enter__", "__exit__", "__contains__"}
 DUNDER = re.compile(r"^__\w+__$")
+NAMES_OF_THINGS = {"__name__", "__qualname__", "__doc__", "__module__"}
 # IPython's input and output history: the source of every test cell that ran before.
 HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -418,13 +419,15 @@ def _import_rule(module, names=()):
     return None
 
 
-def check_code(code, modules, protected, bound_before=(), checker_names=frozenset(), _depth=0):
+def check_code(code, modules, protected, bound_before=(), checker_names=frozenset(), _depth=0,
+               student_classes=frozenset()):
     """[(line, rule, what)] of what `code` (a cell, magics included) does that the course flags.
     `modules` are the names bound to imported modules in the notebook ({alias: module}),
     `protected` the names the release's locked cells define ({name: the module it is bound to,
     or None}): the student may not rebind them. `bound_before` are the names the student's
     earlier cells bind at module scope (reading `In` is not reading the history if the student
-    made `In`). Code that does not parse gives nothing (it cannot run either)."""
+    made `In`). `student_classes` are the names of the classes the student's cells define.
+    Code that does not parse gives nothing (it cannot run either)."""
     source = as_python(code, automagic=not _depth)
     if source is None:
         return []
@@ -449,7 +452,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                 pieces.append((args[1], 1))  # a cell magic's cell, from the line after the magic
             for piece, offset in pieces:
                 found += [(node.lineno + offset + line - 1, rule, what) for line, rule, what
-                          in check_code(piece, modules, protected, bound_before, checker_names, _depth + 1)]
+                          in check_code(piece, modules, protected, bound_before, checker_names, _depth + 1,
+                                        student_classes)]
         elif name == "config" and args[0].strip().startswith("InlineBackend."):
             continue
         elif name not in HARMLESS_MAGICS:
@@ -505,6 +509,13 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Attribute):
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
             module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
+            if isinstance(node.value, ast.Name) and (node.value.id in student_classes | {
+                    n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}) \
+                    and node.attr not in NAMES_OF_THINGS:
+                rule = "a method reached through its class (called with anything as self, it changes that)"
+            elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+                    and node.value.func.id == "type" and node.attr not in NAMES_OF_THINGS:
+                rule = "a method reached through an object's class"
             if node.attr == "load" and modules.get(_root_name(node)) in PICKLE_LOADING_MODULES:
                 rule = "dynamic code"
             if node.attr in REACHED_MODULES:
@@ -601,11 +612,14 @@ def _plain_data(value):
 
 
 def _own_attribute_stores(tree):
-    """Ids of the assignments in a class's methods to attributes of the method's first argument:
-    `self.activation = identity` in a class the student wrote."""
+    """Ids of the assignments in a class's methods (not static ones) to attributes of the
+    method's first argument: `self.activation = identity` in a class the student wrote. (That
+    argument is the object only when the method is called on one: check_code flags reaching a
+    method through its class, `Box.put(np, f)`.)"""
     own = set()
     methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
-               if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+               if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and not any(
+                   isinstance(d, ast.Name) and d.id == "staticmethod" for d in f.decorator_list)}
     for function in ast.walk(tree):
         if id(function) not in methods:
             continue
@@ -662,8 +676,11 @@ def review(nb, released):
          else "other") for cell in released.cells if cell.cell_type == "code"))
     changed = [cell.source for cell in nb.cells
                if cell.cell_type == "code" and cell.source.strip() not in release_sources]
-    modules = {**modules, **derived_aliases([_parse(source) for source in changed], modules)}
-    release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())), checker_names)
+    trees = [_parse(source) for source in changed]
+    modules = {**modules, **derived_aliases(trees, modules)}
+    student_classes = frozenset(n.name for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef))
+    release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())), checker_names,
+                     student_classes)
     findings, bound = [], frozenset()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:
@@ -676,11 +693,12 @@ def review(nb, released):
 
 
 @functools.lru_cache(maxsize=4096)
-def _review_cell(source, protected, modules, checker_names, bound):
+def _review_cell(source, protected, modules, checker_names, student_classes, bound):
     """(check_code's findings, the module names bound after the cell) of a cell after cells that
     bound `bound`; `protected` and `modules` as sorted item tuples. Cached: the submissions of a
     class share most of their cells, and each is read after the same cells."""
-    found = tuple(check_code(source, dict(modules), dict(protected), bound, checker_names))
+    found = tuple(check_code(source, dict(modules), dict(protected), bound, checker_names,
+                             student_classes=student_classes))
     python = as_python(source)
     if python is not None:
         bound = frozenset(_Scopes(bound).run(ast.parse(python)).bound)

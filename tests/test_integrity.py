@@ -176,6 +176,17 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "the shell through widgets": "shell = widgets.widgets.widget_output.InteractiveShell.instance()\n"
                                  "code = shell.get_parent()['content']['code']",
     "the kernel through a widget's comm": "w = widgets.IntSlider()\nrequest = w.comm.kernel.get_parent()",
+    # a sixth: a method of the student's own class called with a module as self
+    "a method called with a module as self": "class Box:\n    def put(self, value):\n        self.all = value\n\n"
+                                             "Box.put(np, print)",
+    "a method taken from its class": "class Box:\n    def put(self, value):\n        self.prod = value\n\n"
+                                     "store = Box.put\nlist(map(store, [np], [len]))",
+    "a constructor called on a module": "class Box:\n    def __init__(self, value):\n        self.prod = value\n\n"
+                                        "Box.__init__(np, len)",
+    "a static method that patches": "class Box:\n    @staticmethod\n    def put(target, value):\n"
+                                    "        target.isclose = value\n\nBox().put(np, print)",
+    "a method through type()": "class Box:\n    def put(self, value):\n        self.all = value\n\n"
+                               "type(Box()).put(np, print)",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
 }
 
