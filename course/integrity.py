@@ -144,6 +144,7 @@ HONEST_DUNDER_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__len__
                          "__iter__", "__next__", "__post_init__", "__enter__", "__exit__", "__contains__"}
 DUNDER = re.compile(r"^__\w+__$")
 NAMES_OF_THINGS = {"__name__", "__qualname__", "__doc__", "__module__"}
+PROCESS_FILES = re.compile(r"/proc\b|/dev/mem|/dev/kmem")
 # IPython's input and output history: the source of every test cell that ran before.
 HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -534,6 +535,9 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and DUNDER.match(node.value) \
                 and node.value not in HONEST_DUNDER_READS | HONEST_DUNDER_METHODS:
             flag(node, f"'{node.value}' (a dunder name)")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and PROCESS_FILES.search(
+                node.value if isinstance(node.value, str) else node.value.decode("latin-1")):
+            flag(node, "a path to the process's own files or memory (/proc: the test cells' source is there)")
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if DUNDER.match(node.name) and node.name not in HONEST_DUNDER_METHODS:
                 flag(node, f"def {node.name} (a conversion or comparison hook)")

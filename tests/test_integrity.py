@@ -187,6 +187,8 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
                                     "        target.isclose = value\n\nBox().put(np, print)",
     "a method through type()": "class Box:\n    def put(self, value):\n        self.all = value\n\n"
                                "type(Box()).put(np, print)",
+    "the kernel's own memory": "with open('/proc/self/mem', 'rb') as memory:\n    memory.seek(4096)",
+    "the kernel's memory map": "regions = open('/proc/self/maps').read()",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
 }
 
