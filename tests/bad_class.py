@@ -67,11 +67,13 @@ def build(root):
     submit(Case("os_exit", "flagged", FULL - 2, ["kernel died", "test_linear_predict", "os._exit"]),
            _answers(root, {"linear_predict": "import os\n\ndef linear_predict(X, w, b):\n"
                                              "    os._exit(1)"}))
+    # The forked children outlive the loop (30 s), so it reaches the process limit however slowly
+    # a loaded machine forks (tests/test_grading.py sets the limit).
     submit(Case("floods", "flagged", FULL - 4, ["exception BlockingIOError", "dense_params",
                                                 "output flood", "forward_pass", "os.fork"]),
            _answers(root, {"dense_params": (
                "import os, time\nfor _ in range(5000):\n    if os.fork() == 0:\n"
-               "        time.sleep(2)\n        os._exit(0)\n\n") + solution["dense_params"],
+               "        time.sleep(30)\n        os._exit(0)\n\n") + solution["dense_params"],
                            "forward_pass": solution["forward_pass"]
                            + "\n\nfor _ in range(30_000):\n    print('spam ' * 100)"}))
 
