@@ -144,6 +144,8 @@ HONEST_DUNDER_METHODS = {"__init__", "__call__", "__repr__", "__str__", "__len__
                          "__iter__", "__next__", "__post_init__", "__enter__", "__exit__", "__contains__"}
 DUNDER = re.compile(r"^__\w+__$")
 NAMES_OF_THINGS = {"__name__", "__qualname__", "__doc__", "__module__"}
+# Imports that bind the module a release cell binds, by another path
+SAME_MODULES = {"tensorflow.keras": "keras"}
 PROCESS_FILES = re.compile(r"/proc\b|/dev/mem|/dev/kmem")
 # IPython's input and output history: the source of every test cell that ran before.
 HISTORY_NAMES = {"In", "Out", "_ih", "_oh", "_dh", "_i", "_ii", "_iii"}
@@ -202,6 +204,22 @@ def _module_aliases(tree):
             for alias in node.names:
                 aliases[alias.asname or alias.name] = node.module.split(".")[0]
     return aliases
+
+
+def _import_paths(tree):
+    """{name an import binds: the full dotted path of what it binds} (`import numpy.ma as np`:
+    np -> numpy.ma; `import keras`: keras -> keras; `from numpy import ma`: ma -> numpy.ma)."""
+    paths = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                paths[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if alias.name != "*":
+                    paths[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return paths
 
 
 def _module_values(value, modules):
@@ -474,7 +492,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         if name in checker_names and name in BUILTIN_NAMES:
             flag(node, f"rebinds {name} (a built-in the checks use)")
         elif name in KERNEL_NAMES or (name in protected and not (
-                isinstance(node, (ast.Import, ast.ImportFrom)) and modules.get(name) == protected[name])):
+                isinstance(node, (ast.Import, ast.ImportFrom)) and protected[name] is not None
+                and SAME_MODULES.get(path := _import_paths(node).get(name), path) == protected[name])):
             flag(node, f"rebinds {name} (a name the locked cells define)")
     for node, name in scopes.globals:
         if name in protected or name in KERNEL_NAMES:
@@ -644,8 +663,11 @@ def _own_attribute_stores(tree):
 @functools.lru_cache(maxsize=16)
 def _release_names(code_cells):
     """(protected, modules, checker names) of a release's code cells, given as ((source, kind),
-    ...) with kind "helper" (a locked cell that is neither an answer nor a test), "test" or
-    "other": the names the helper cells define ({name: the module it is bound to, or None}), the
+    ...) with kind "helper" (a locked cell that is neither an answer nor a test), "test",
+    "answer" or "other" (the lesson's own cells, the setup cell among them): the names the helper
+    cells define, and the names the lesson's own cells bind that the test cells read (`keras`,
+    `W0`: the tests compute their expected values with them) ({name: the full path of the module
+    it is bound to, or None}), the
     names bound to imported modules ({alias: module}), and the checks' names (a frozenset): the
     functions, classes and modules that only the helper and test cells bind (their own code,
     which an answer that calls it would pass with), and the built-ins they use (`isinstance`,
@@ -653,13 +675,20 @@ def _release_names(code_cells):
     for them). Cached: every submission of a lesson is read against the same
     release. Callers must not change them."""
     protected, modules, checks, elsewhere, checks_read = {}, {}, set(), set(), set()
+    lesson_bound, tests_read = {}, set()
     for source, kind in code_cells:
         tree = _parse(source)
         cell_modules = _module_aliases(tree)
         modules.update(cell_modules)
+        paths = _import_paths(tree)
         if kind == "helper":
             for name in defined_and_read(source)[0]:
-                protected[name] = cell_modules.get(name)  # a module name, or None for a helper
+                protected[name] = paths.get(name)  # a module's path, or None for a helper
+        if kind == "other":
+            lesson_bound.update({name: paths.get(name) for name in defined_and_read(source)[0]})
+        if kind == "test":
+            defined, read = defined_and_read(source)
+            tests_read |= set(read) - set(defined)
         if kind in ("helper", "test"):
             checks |= {n.name for n in tree.body
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -667,6 +696,8 @@ def _release_names(code_cells):
             checks_read |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         else:
             elsewhere |= defined_and_read(source)[0]
+    for name in tests_read & set(lesson_bound):
+        protected.setdefault(name, lesson_bound[name])
     used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES)
     return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES) | used_builtins
 
@@ -676,8 +707,8 @@ def review(nb, released):
     cell of the release), in notebook order."""
     release_sources = {c.source.strip() for c in released.cells}
     protected, modules, checker_names = _release_names(tuple(
-        (cell.source, "test" if cells.is_test(cell) else "helper" if cells.grade_id(cell) and not cells.is_answer(cell)
-         else "other") for cell in released.cells if cell.cell_type == "code"))
+        (cell.source, "test" if cells.is_test(cell) else "answer" if cells.is_answer(cell)
+         else "helper" if cells.grade_id(cell) else "other") for cell in released.cells if cell.cell_type == "code"))
     changed = [cell.source for cell in nb.cells
                if cell.cell_type == "code" and cell.source.strip() not in release_sources]
     trees = [_parse(source) for source in changed]

@@ -11,7 +11,7 @@ dropped, its own session keyring, its own resource limits and the grader's syste
 (course/syscall_filter.py). The server itself is not dumpable: a kernel cannot read or
 write its memory through /proc. Where the imports bring patsy (statsmodels' formulas), its kernels
 run only plain formula terms (guard_formulas); no kernel keeps a hidden test's lines in linecache
-(guard_hidden_tests).
+(guard_hidden_tests); every cell starts with the libraries as imported (guard_libraries).
 
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
 "workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
@@ -307,6 +307,82 @@ def guard_hidden_tests():
     IPythonKernel.do_execute = do_execute_without_hidden_tests
 
 
+# What the check helpers and the test cells use of the libraries: each cell starts with these
+# modules, their classes (and the classes' bases) and those classes' functions as imported.
+GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "keras", "keras.layers", "keras.ops",
+                   "keras.models", "keras.utils", "keras.optimizers", "keras.activations")
+_MISSING = object()
+
+
+def _library_state():
+    """(modules' namespaces, classes' namespaces, functions' code and defaults) of the guarded
+    modules now: {module: dict}, {class: dict}, {function: (code, defaults, kwdefaults)}."""
+    import types
+    modules = [sys.modules[name] for name in GUARDED_MODULES if name in sys.modules]
+    classes = {}
+    for module in modules:
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__.split(".")[0] in ("keras", "numpy"):
+                for cls in value.__mro__:
+                    if cls is not object and not cls.__flags__ & (1 << 8):  # Py_TPFLAGS_IMMUTABLETYPE
+                        classes.setdefault(cls, dict(vars(cls)))
+    functions = {}
+    for namespace in [vars(module) for module in modules] + list(classes.values()):
+        for value in namespace.values():
+            function = getattr(value, "_implementation", value)  # numpy's dispatchers
+            function = getattr(function, "__func__", function)  # static and class methods
+            if isinstance(function, types.FunctionType):
+                functions[function] = (function.__code__, function.__defaults__, function.__kwdefaults__)
+    return {module: dict(vars(module)) for module in modules}, classes, functions
+
+
+def _restore(state):
+    """Put back what changed in the guarded libraries since `state` (_library_state()); returns
+    the names of what was put back."""
+    modules, classes, functions = state
+    restored = []
+    for module, names in modules.items():
+        current = vars(module)
+        for name, value in names.items():
+            if current.get(name, _MISSING) is not value:
+                setattr(module, name, value)
+                restored.append(f"{module.__name__}.{name}")
+    for cls, names in classes.items():
+        current = cls.__dict__
+        for name, value in names.items():
+            if current.get(name, _MISSING) is not value:
+                setattr(cls, name, value)
+                restored.append(f"{cls.__name__}.{name}")
+        for name in set(current) - set(names):  # an inherited name overridden on the class
+            if not name.startswith("_") and any(name in vars(base) for base in cls.__mro__[1:]):
+                delattr(cls, name)
+                restored.append(f"{cls.__name__}.{name}")
+    for function, (code, defaults, kwdefaults) in functions.items():
+        if (function.__code__, function.__defaults__, function.__kwdefaults__) != (code, defaults, kwdefaults):
+            function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
+            restored.append(function.__qualname__)
+    return restored
+
+
+def guard_libraries():
+    """Every cell of a kernel starts with numpy, math, the built-ins and Keras as imported: what
+    an earlier cell rebound in their modules or classes, or changed in their functions (code,
+    defaults), is put back and said on stderr. A check then runs on the libraries it was written
+    for, however the student's code reached them (a patch made while a test cell runs, by a
+    function it calls, lasts until that cell ends)."""
+    from ipykernel.ipkernel import IPythonKernel
+    state, do_execute = _library_state(), IPythonKernel.do_execute
+
+    async def do_execute_on_the_libraries(self, code, *args, **kwargs):
+        restored = _restore(state)
+        if restored:
+            print(f"course: 이 셀 전에 라이브러리를 원래대로 되돌렸습니다 (put back before this cell): "
+                  f"{', '.join(sorted(set(restored))[:10])}", file=sys.stderr)
+        return await do_execute(self, code, *args, **kwargs)
+
+    IPythonKernel.do_execute = do_execute_on_the_libraries
+
+
 def serve(socket_path, modules):
     """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
     for module in modules:
@@ -315,6 +391,7 @@ def serve(socket_path, modules):
         guard_formulas()
     from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
     guard_hidden_tests()
+    guard_libraries()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.

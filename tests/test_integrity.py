@@ -187,6 +187,14 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
                                     "        target.isclose = value\n\nBox().put(np, print)",
     "a method through type()": "class Box:\n    def put(self, value):\n        self.all = value\n\n"
                                "type(Box()).put(np, print)",
+    # a seventh: the lesson's own names the test cells compute their expected values with
+    "a fake keras": "from collections import namedtuple\nimport keras as real\nKit = namedtuple('Kit', 'layers Sequential Input')\n"
+                    "keras = Kit(real.layers, real.Sequential, real.Input)",
+    "keras as a loop target": "for keras in [None]:\n    pass",
+    "another module as keras": "import tensorflow as keras",
+    "a numpy submodule as np": "import numpy.ma as np",
+    "a numpy submodule from numpy": "from numpy import ma as np",
+    "the lesson's weights": "W0 = np.zeros((1, 4))",
     "the kernel's own memory": "with open('/proc/self/mem', 'rb') as memory:\n    memory.seek(4096)",
     "the kernel's memory map": "regions = open('/proc/self/maps').read()",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
@@ -241,6 +249,8 @@ HONEST = {  # other ways to write a right answer: never flagged
     "loops over attributes read": "class Net:\n    def __init__(self):\n        self.sizes = [1, 2]\n\n"
                                   "    def total(self):\n        for size in self.sizes:\n            yield size\n\n"
                                   "pairs = [(layer.name, layer.units) for layer in model.layers]\nw = model.layers[0].kernel",
+    "the lesson's imports again": "import numpy as np\nimport keras\nfrom keras import layers",
+    "keras from tensorflow": "from tensorflow import keras\nimport tensorflow.keras as keras",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",

@@ -23,7 +23,8 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 UNPRIVILEGED_UID = 4242
 
 # Runs {"preload", "cells", "session_keyring", "start_seconds", "limits", "python_dir"}: each cell in a new
-# kernel forked from one server, one after another; prints a JSON list of {status, out, seconds}.
+# kernel forked from one server, one after another (a cell that is a list: its parts in one kernel);
+# prints a JSON list of {status, out, seconds}.
 SCENARIO = r'''
 import asyncio, ctypes, json, sys, time
 from traitlets.config import Config
@@ -54,8 +55,9 @@ async def run(code):
     out = []
     try:
         await client.wait_for_ready(timeout=300)
-        reply = await client.execute_interactive(
-            code, timeout=120, output_hook=lambda m: out.append(m["content"].get("text", "")))
+        for part in code if isinstance(code, list) else [code]:  # a list: cells run in one kernel
+            reply = await client.execute_interactive(
+                part, timeout=120, output_hook=lambda m: out.append(m["content"].get("text", "")))
         status = reply["content"]["status"]
     except Exception as error:
         status = f"{type(error).__name__}: {error}"
@@ -335,3 +337,24 @@ def test_a_warm_kernel_keeps_no_hidden_test_line_in_linecache_the_history_or_the
     assert out.splitlines() == ["False ['x = 1\\n', '\\n', '\\n', '\\n', 'z = 3\\n']",
                                 "False ['x = 1', '', '', '', 'z = 3']",
                                 "False ['x = 1', '', '', '', 'z = 3']"], out
+
+
+PATCHING_CELLS = [  # what earlier cells did to the libraries, then what the next cell sees
+    "import functools\nimport numpy as np\nimport keras\n"
+    "for np.isclose in [lambda *a, **k: True]:\n    pass\n"
+    "keras.layers.Dense.count_params = lambda self: 9\n"
+    "class Box:\n    def put(self, value):\n        self.prod = value\n"
+    "import math\nBox.put(math, len)\n"
+    "functools.update_wrapper(keras.layers.Layer.get_weights, lambda self: [], assigned=('__code__',), updated=())",
+    "layer = keras.layers.Dense(3)\nlayer.build((None, 4))\n"
+    "print('isclose', bool(np.isclose(1, 2)), 'params', layer.count_params(), 'prod', math.prod([2, 3]),\n"
+    "      'weights', len(layer.get_weights()))",
+]
+
+
+def test_every_cell_of_a_warm_kernel_starts_with_the_libraries_as_imported():
+    """Patches of numpy, math or Keras an earlier cell made, by any route the reading of the
+    cells may miss, are put back before the next cell runs, and said on its stderr."""
+    out = scenario([PATCHING_CELLS], preload=("numpy", "keras"))[0]["out"]
+    assert "isclose False params 15 prod 6 weights 2" in out, out
+    assert "put back before this cell" in out and "numpy.isclose" in out, out
