@@ -46,23 +46,7 @@ FLAGGED_CALLS = {
     "locals": "interpreter internals", "vars": "interpreter internals",
     "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
     "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
-    # native code, memory at any address, templates and pickles that run code when loaded
-    "load_op_library": "dynamic code", "load_library": "dynamic code", "as_strided": "interpreter internals",
-    "from_custom_template": "dynamic code", "func_load": "dynamic code", "load_pickle": "dynamic code",
-    # numpy.testing runs text in the caller's namespace
-    "measure": "dynamic code", "runstring": "dynamic code", "rundocs": "dynamic code",
-    # warnings format the source line of the frame a warning names: a test cell's, from linecache
-    "formatwarning": "frames", "showwarning": "frames", "warn_explicit": "frames", "WarningMessage": "frames",
-    # the libraries' own internals (keras.src, tensorflow.python, pandas' frame-reading Scope)
-    "src": "interpreter internals", "python": "interpreter internals", "computation": "interpreter internals",
-    # IPython's shell and ipykernel's kernel reached through other modules or widgets (the request
-    # being run holds the test cell's whole source)
-    "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
-    "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
-    "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
 }
-# statsmodels' load (sm.load, a results class's load) reads a pickle
-PICKLE_LOADING_MODULES = {"statsmodels"}
 FLAGGED_ATTRIBUTES = {
     "_getframe": "frames", "f_back": "frames", "f_locals": "frames", "f_globals": "frames",
     "f_code": "frames", "tb_frame": "frames", "gi_frame": "frames", "cr_frame": "frames",
