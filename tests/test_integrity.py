@@ -249,6 +249,8 @@ HONEST = {  # other ways to write a right answer: never flagged
     "loops over attributes read": "class Net:\n    def __init__(self):\n        self.sizes = [1, 2]\n\n"
                                   "    def total(self):\n        for size in self.sizes:\n            yield size\n\n"
                                   "pairs = [(layer.name, layer.units) for layer in model.layers]\nw = model.layers[0].kernel",
+    "helpers named like library functions": "def measure(x):\n    return len(x)\n\ndef query(rows, key):\n"
+                                            "    return [r for r in rows if r == key]\n\nprint(measure([1]), query([1, 2], 2))",
     "the lesson's imports again": "import numpy as np\nimport keras\nfrom keras import layers",
     "keras from tensorflow": "from tensorflow import keras\nimport tensorflow.keras as keras",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
