@@ -105,6 +105,8 @@ REACHED_MODULES = {
     "ctypeslib", "f2py", "jinja2", "traceback", "logging", "doctest", "unittest", "pydoc", "tokenize",
     "IPython", "ipykernel", "traitlets", "zmq", "jupyter_client", "matplotlib_inline", "widget_output",
 }
+# Calls that make a class from field names given as text
+RECORD_MAKERS = {"namedtuple", "NamedTuple", "make_dataclass"}
 # Methods a fake model or array answers with, set on the student's own objects (self.numpy = ...)
 FAKE_METHODS = {"count_params", "get_weights", "set_weights", "numpy", "tolist", "item", "get_config"}
 # Keyword arguments that make a loader run code from a file: {keyword: the value that does}
@@ -406,6 +408,9 @@ def _import_rule(module, names=()):
     top = module.split(".")[0]
     if top not in ALLOWED_MODULES:
         return "a module the course does not use"
+    for part in module.split(".")[1:]:
+        if part in FLAGGED_ATTRIBUTES or part in REACHED_MODULES or (part.startswith("_") and not DUNDER.match(part)):
+            return FLAGGED_ATTRIBUTES.get(part, "a library's private internals")
     if top == "IPython":
         if module == "IPython.display" and names and set(names) <= SHOWING_IMPORTS:
             return None
@@ -546,6 +551,14 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                 flag(node, f"def {node.name} (a conversion or comparison hook)")
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name in RECORD_MAKERS and any(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    and set(re.findall(r"\w+", a.value)) & (CHECKED_MEMBERS | FAKE_METHODS)
+                    for arg in node.args + [k.value for k in node.keywords] for a in ast.walk(arg)):
+                flag(node, f"{name}() with a field the checks read of a model (a fake model)")
+            if name in ("assign", "assign_add", "assign_sub") and isinstance(node.func, ast.Attribute) \
+                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "iterations":
+                flag(node, "sets an optimizer's update count (the checks read it to see the model trained)")
             if name == "wraps" and id(node) not in decorators:
                 flag(node, "wraps() used other than as a decorator (patching: it sets attributes on "
                            "what it is applied to)")
@@ -562,6 +575,15 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
                 flag(node, "an annotation written as text (dynamic code: libraries run it as Python)")
         if isinstance(node, ast.ClassDef):
+            methods = {f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            for statement in node.body:
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for name_node in ast.walk(statement):
+                    if isinstance(name_node, ast.Name) and isinstance(name_node.ctx, ast.Load) \
+                            and name_node.id in methods:
+                        flag(name_node, f"{name_node.id} (a method taken as a value in its class: called "
+                                        "with anything as self, it changes that)")
             assigned = set().union(set(), *(_bound_in_scope(statement) for statement in node.body
                                             if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))))
             for member in sorted(name for name in assigned if DUNDER.match(name)

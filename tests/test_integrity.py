@@ -195,6 +195,18 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a numpy submodule as np": "import numpy.ma as np",
     "a numpy submodule from numpy": "from numpy import ma as np",
     "the lesson's weights": "W0 = np.zeros((1, 4))",
+    # an eighth: a method's function kept from its class body, fake models from field names, a
+    # faked update count, internals reached through an import's path
+    "a method kept from its class body": "patches = []\n\nclass Patch:\n    def put(self, value):\n"
+                                         "        self.weights = value\n    patches.append(put)\n\n"
+                                         "patches[0](keras.layers.Layer, [])",
+    "a method aliased in its class body": "class Patch:\n    def put(self, value):\n        self.isclose = value\n"
+                                          "    alias = put",
+    "a fake model from a namedtuple": "import collections\nFake = collections.namedtuple('Fake', ['get_weights', 'optimizer'])",
+    "a fake model from a text of fields": "from collections import namedtuple\nFake = namedtuple('Fake', 'layers count_params')",
+    "a fake update count": "celsius_model.optimizer.iterations.assign(20)",
+    "keras internals by import": "from keras.src.utils import summary_utils",
+    "numpy internals by import": "from numpy._core import umath",
     "the kernel's own memory": "with open('/proc/self/mem', 'rb') as memory:\n    memory.seek(4096)",
     "the kernel's memory map": "regions = open('/proc/self/maps').read()",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
@@ -251,6 +263,8 @@ HONEST = {  # other ways to write a right answer: never flagged
                                   "pairs = [(layer.name, layer.units) for layer in model.layers]\nw = model.layers[0].kernel",
     "helpers named like library functions": "def measure(x):\n    return len(x)\n\ndef query(rows, key):\n"
                                             "    return [r for r in rows if r == key]\n\nprint(measure([1]), query([1, 2], 2))",
+    "a record of the student's": "import collections\nPoint = collections.namedtuple('Point', ['x', 'y'])\n"
+                                 "from dataclasses import make_dataclass\nRow = make_dataclass('Row', ['name', 'score'])",
     "the lesson's imports again": "import numpy as np\nimport keras\nfrom keras import layers",
     "keras from tensorflow": "from tensorflow import keras\nimport tensorflow.keras as keras",
     "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
