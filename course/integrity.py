@@ -74,9 +74,7 @@ FLAGGED_ATTRIBUTES = {
     "query": "dynamic code", "read_pickle": "dynamic code", "enable_unsafe_deserialization": "dynamic code",
     # built-ins flagged by name, reached as an attribute of a module that holds them (not compile:
     # model.compile is Keras; a module holding the built-in compile is flagged as `builtins`)
-    "exec": "dynamic code", "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
-    "globals": "interpreter internals", "locals": "interpreter internals", "vars": "interpreter internals",
-    "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
+    **{name: rule for name, rule in FLAGGED_CALLS.items() if name not in ("compile", "__import__")},
     # native code, memory at any address, templates and pickles that run code when loaded
     "load_op_library": "dynamic code", "load_library": "dynamic code", "as_strided": "interpreter internals",
     "from_custom_template": "dynamic code", "func_load": "dynamic code", "load_pickle": "dynamic code",
@@ -470,6 +468,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
     decorators = {id(d) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                    ast.ClassDef)) for d in n.decorator_list}
     own_attributes = _own_attribute_stores(tree)
+    classes = student_classes | {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes = _Scopes(bound_before, checker_names).run(tree)
@@ -518,9 +517,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Attribute):
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
             module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
-            if isinstance(node.value, ast.Name) and (node.value.id in student_classes | {
-                    n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}) \
-                    and node.attr not in NAMES_OF_THINGS:
+            if isinstance(node.value, ast.Name) and node.value.id in classes and node.attr not in NAMES_OF_THINGS:
                 rule = "a method reached through its class (called with anything as self, it changes that)"
             elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
                     and node.value.func.id == "type" and node.attr not in NAMES_OF_THINGS:

@@ -358,7 +358,8 @@ def _restore(state):
                 delattr(cls, name)
                 restored.append(f"{cls.__name__}.{name}")
     for function, (code, defaults, kwdefaults) in functions.items():
-        if (function.__code__, function.__defaults__, function.__kwdefaults__) != (code, defaults, kwdefaults):
+        if function.__code__ is not code or function.__defaults__ is not defaults \
+                or function.__kwdefaults__ is not kwdefaults:  # by identity: defaults may hold arrays
             function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
             restored.append(function.__qualname__)
     return restored
