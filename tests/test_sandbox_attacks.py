@@ -25,7 +25,10 @@ from course.sandbox import SandboxedKernelManager, kill_kernels
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_attacks"), needs_bubblewrap]
 
 DISK = 32 * 2**20
-OVERRIDES = {"Execute": {"timeout": 25},  # the slowest honest cell here takes about 10 s on a loaded machine
+# The slowest honest cell here (forks_then_floods' flood) takes about 6 s alone, twice that on a
+# loaded machine. A cell that will not stop costs the timeout and the grace after the interrupt:
+# kept short, each hang costs about 20 s instead of 45.
+OVERRIDES = {"Execute": {"timeout": 15}, "ResilientExecute": {"interrupt_grace_seconds": 3},
              "SandboxedKernelManager": {"workdir_bytes": DISK, "tmp_bytes": DISK}}
 HANG_SECONDS = 1500  # the whole class run; past this the test process dumps its stacks and exits
 
