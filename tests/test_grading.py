@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bad_class"), needs_bubb
 TIMEOUT = {"Execute": {"timeout": 20}, "ResilientExecute": {"interrupt_grace_seconds": 5},
            "SandboxedKernelManager": {"processes": 128}}
 LESSON = bad_class.LESSON
-RERUN = ["correct", "os_exit", "corrupt", "tampered", "resubmitted"]
+# "colab_paste" (graded in full the first time) is then resubmitted as a file that is no notebook
+RESUBMITTED = "colab_paste"
+RERUN = ["correct", "os_exit", "corrupt", "tampered", RESUBMITTED]
 
 
 def _snapshot(folder):
@@ -40,11 +42,6 @@ def graded_class(tmp_path_factory):
     root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("class"), [LESSON])
     release(root, [LESSON], update_readme=False)
     cases = bad_class.build(root)
-    resubmitted = bad_class.Case("resubmitted", "graded", bad_class.FULL)
-    folder = root / "submitted" / "resubmitted" / LESSON
-    folder.mkdir(parents=True)
-    nbformat.write(bad_class._answers(root, {}), folder / f"{LESSON}.ipynb")
-    cases.append(resubmitted)
     Path("/tmp/SNOOPED.txt").unlink(missing_ok=True)
     before = _snapshot(root / "submitted")
     results = {r.student: r for r in grade(root, overrides=TIMEOUT, progress=False)}
@@ -124,14 +121,15 @@ def test_report_shows_statuses_exercises_and_histogram(graded_class):
 
 def test_rerun_is_idempotent_and_a_failed_resubmission_keeps_no_stale_score(graded_class):
     root, _, first, _, _ = graded_class
-    (root / "submitted" / "resubmitted" / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")
+    assert (str(first[RESUBMITTED].status), first[RESUBMITTED].score) == ("graded", bad_class.FULL)
+    (root / "submitted" / RESUBMITTED / LESSON / f"{LESSON}.ipynb").write_text("not a notebook")
     again = {r.student: r for r in grade(root, students=RERUN, overrides=TIMEOUT, progress=False)}
-    for student in set(RERUN) - {"resubmitted"}:
+    for student in set(RERUN) - {RESUBMITTED}:
         assert (again[student].status, again[student].score) == (first[student].status,
                                                                  first[student].score)
-    assert (str(again["resubmitted"].status), again["resubmitted"].score) == ("corrupt", 0)
-    assert submission_score(root, LESSON, "resubmitted") is None
-    assert not (root / "autograded" / "resubmitted" / LESSON).exists()
+    assert (str(again[RESUBMITTED].status), again[RESUBMITTED].score) == ("corrupt", 0)
+    assert submission_score(root, LESSON, RESUBMITTED) is None
+    assert not (root / "autograded" / RESUBMITTED / LESSON).exists()
     with open(root / "grades.csv", newline="") as handle:
-        row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmitted")
+        row = next(r for r in csv.DictReader(handle) if r["student_id"] == RESUBMITTED)
     assert float(row["score"]) == 0.0
