@@ -13,9 +13,12 @@ release.
 import ast
 import builtins
 import functools
+import math
 import re
+import sys
 from dataclasses import dataclass
 
+import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 
 from course import cells
@@ -27,12 +30,17 @@ ALLOWED_MODULES = {
     "sklearn", "scipy", "tqdm", "ipywidgets", "math", "cmath", "random", "time", "datetime",
     "statistics", "fractions", "decimal", "numbers", "itertools", "functools", "collections",
     "dataclasses", "typing", "enum", "copy", "pprint", "textwrap", "string", "re", "json", "csv",
-    "pathlib", "warnings", "abc", "os", "sys", "IPython",
+    "pathlib", "warnings", "abc", "os", "sys", "IPython", "__future__", "operator", "contextlib", "io",
+    "gc", "timeit",
 }
+# Modules allowed for a few of their names only: {module: the names}
+LIMITED_MODULES = {"gc": {"collect"}}
 # Within an allowed module, what is still flagged: {module: allowed names (a set) or a rule}.
 # IPython: only IPython.display's names that show things (HTML and Javascript run in the
 # browser that opens the feedback; update_display rewrites earlier outputs).
 SHOWING_IMPORTS = {"display", "clear_output", "Markdown", "Math", "Latex", "Image"}
+# timeit runs text as Python where it is given a statement as text (or globals to run it in)
+TIMEIT_CALLS = {"timeit", "repeat", "Timer", "autorange"}
 SYS_NAMES = {"stdout", "stderr", "version", "version_info", "platform", "maxsize", "float_info",
              "getsizeof", "exit"}
 # os: what spawns, signals or replaces processes, or makes files in memory.
@@ -89,7 +97,45 @@ FLAGGED_ATTRIBUTES = {
     "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
     "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
     "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
+    # getattr under other names (operator.attrgetter("f_back"))
+    "attrgetter": "interpreter internals", "methodcaller": "interpreter internals",
 }
+# pandas' query and eval run their text as an expression; text that is only column names,
+# numbers, operators and calls (no `@` for the caller's variables, no attribute, no dunder) is
+# read as it is written.
+PANDAS_TEXT_CALLS = {"query", "eval"}
+PLAIN_PANDAS_EXPRESSION = re.compile(r"^[\w\s<>=!+\-*/%&|~^(),.'\"\[\]]*$")
+ATTRIBUTE_IN_TEXT = re.compile(r"[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|__|lambda")
+
+
+def _interpreter_attributes():
+    """The attribute names of the interpreter's frames, generators, coroutines, async
+    generators, tracebacks and code objects (f_builtins, ag_frame, tb_next, co_consts...), read
+    off those objects: each reaches a frame's namespaces or a code's constants."""
+    def generator():
+        yield
+
+    async def async_generator():
+        yield
+
+    async def coroutine():
+        pass
+
+    try:
+        raise ValueError
+    except ValueError as error:
+        trace = error.__traceback__
+    running = coroutine()
+    objects = [sys._getframe(), generator(), async_generator(), running, trace, generator.__code__]
+    names = {name for thing in objects for name in dir(thing)
+             if re.match(r"^(f|gi|cr|ag|tb|co)_", name)}
+    running.close()
+    return names
+
+
+FLAGGED_ATTRIBUTES.update(dict.fromkeys(sorted(_interpreter_attributes() - set(FLAGGED_ATTRIBUTES)), "frames"))
+# Dunder names a cell may read as plain names (`if __name__ == "__main__":`)
+HONEST_DUNDER_NAMES = {"__name__", "__doc__"}
 # statsmodels' load (sm.load, a results class's load) reads a pickle
 PICKLE_LOADING_MODULES = {"statsmodels"}
 # Modules a lesson never needs, reached as another module's attribute (`np.ma.core.builtins`,
@@ -103,6 +149,9 @@ REACHED_MODULES = {
     "ctypeslib", "f2py", "jinja2", "traceback", "logging", "doctest", "unittest", "pydoc", "tokenize",
     "IPython", "ipykernel", "traitlets", "zmq", "jupyter_client", "matplotlib_inline", "widget_output",
 }
+# Bases of a class that only holds data or constants (a student's record, settings or enum): its
+# members reached through the class are plain values, except the methods it defines.
+PLAIN_BASES = {"object", "NamedTuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"}
 # Calls that make a class from field names given as text
 RECORD_MAKERS = {"namedtuple", "NamedTuple", "make_dataclass"}
 # Methods a fake model or array answers with, set on the student's own objects (self.numpy = ...)
@@ -118,6 +167,12 @@ FRAME_KEYWORDS = {"stacklevel"}
 CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "trainable_weights",
                    "non_trainable_weights", "variables", "trainable_variables", "layers", "optimizer",
                    "iterations", "get_config", "numpy", "tolist", "item"}
+# Of those, what the libraries' own code does not read to compute weights, outputs or counts
+# (Keras documents get_config for a subclass to define)
+LIBRARY_UNREAD_MEMBERS = {"get_config"}
+# Keys that, read out of a mapping, are a flagged built-in or IPython's shell (a namespace:
+# `frame.f_builtins["exec"]`); not `compile`, which a mapping of settings may well hold
+SUBSCRIPT_FLAGGED = (set(FLAGGED_CALLS) - {"compile"}) | {"get_ipython"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}
@@ -139,7 +194,7 @@ KERNEL_NAMES = {"get_ipython"}
 # Magics: those whose argument or cell is Python are read like a cell; these pass; others flagged.
 PYTHON_MAGICS = {"time", "timeit", "prun", "capture", "debug"}
 HARMLESS_MAGICS = {"matplotlib", "pip", "conda", "who", "whos", "who_ls", "pwd", "ls", "lsmagic",
-                   "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput"}
+                   "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput", "env"}
 MAGIC_CALLS = {"run_line_magic": 2, "run_cell_magic": 3, "system": 1, "getoutput": 1}
 _TRANSFORMER = TransformerManager()
 
@@ -300,7 +355,10 @@ class _Scopes(ast.NodeVisitor):
                 node.id in scope["locals"] for scope in self.stack) and node.id not in self.bound:
             self.history_reads.append(node)
         elif node.id in self.checker_names and node.id not in BUILTIN_NAMES and isinstance(node.ctx, ast.Load) \
-                and not any(node.id in scope["locals"] for scope in self.stack):
+                and not any(node.id in scope["locals"] for scope in self.stack) \
+                and (self.stack or node.id not in self.bound):
+            # (read at module scope after the student bound it: the student's own value; a
+            # function reads the name when a test cell calls it, after the test bound it)
             self.checker_reads.append(node)
 
     def visit_NamedExpr(self, node):
@@ -412,7 +470,13 @@ def _import_rule(module, names=()):
     if top == "IPython":
         if module == "IPython.display" and names and set(names) <= SHOWING_IMPORTS:
             return None
+        if module == "IPython" and names and set(names) <= {"display"}:
+            return None  # the module IPython.display: what is read off it is checked
         return "IPython's machinery"
+    if top in LIMITED_MODULES and module != top:
+        return "interpreter internals"
+    if top in LIMITED_MODULES and not set(names) <= LIMITED_MODULES[top]:
+        return "interpreter internals"
     for name in names:
         if name == "*" and top in ("os", "sys"):
             return "interpreter internals"
@@ -426,18 +490,24 @@ def _import_rule(module, names=()):
 
 
 def check_code(code, modules, protected, bound_before=(), checker_names=frozenset(), _depth=0,
-               student_classes=frozenset()):
+               student_classes=(), checks_read=None):
     """[(line, rule, what)] of what `code` (a cell, magics included) does that the course flags.
     `modules` are the names bound to imported modules in the notebook ({alias: module}),
     `protected` the names the release's locked cells define ({name: the module it is bound to,
     or None}): the student may not rebind them. `bound_before` are the names the student's
     earlier cells bind at module scope (reading `In` is not reading the history if the student
-    made `In`). `student_classes` are the names of the classes the student's cells define.
+    made `In`). `student_classes` describes the classes the student's cells define
+    (class_members: (name, plain, instance methods, other members) each). `checks_read` are the
+    attribute names the lesson's helper and test cells read (None: any): a class of the student's
+    may not define those of a model, a layer or an array (CHECKED_MEMBERS), nor a record maker
+    take them as fields, nor a computed value be set on one.
     Code that does not parse gives nothing (it cannot run either)."""
     source = as_python(code, automagic=not _depth)
     if source is None:
         return []
     tree = ast.parse(source)
+    checked_members = CHECKED_MEMBERS | FAKE_METHODS if checks_read is None else (
+        (CHECKED_MEMBERS | FAKE_METHODS) & checks_read)
     modules = {**modules, **_module_aliases(tree)}
     found = []
 
@@ -459,7 +529,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for piece, offset in pieces:
                 found += [(node.lineno + offset + line - 1, rule, what) for line, rule, what
                           in check_code(piece, modules, protected, bound_before, checker_names, _depth + 1,
-                                        student_classes)]
+                                        student_classes, checks_read)]
         elif name == "config" and args[0].strip().startswith("InlineBackend."):
             continue
         elif name not in HARMLESS_MAGICS:
@@ -468,7 +538,12 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
     decorators = {id(d) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                    ast.ClassDef)) for d in n.decorator_list}
     own_attributes = _own_attribute_stores(tree)
-    classes = student_classes | {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    classes = {name: (plain, methods, others) for name, plain, methods, others
+               in (*student_classes, *class_members([tree]))}
+    plain_text_calls = _plain_text_calls(tree)
+    class_names = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                   and n.attr in NAMES_OF_THINGS and isinstance(n.value, ast.Attribute)
+                   and n.value.attr == "__class__"}
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes = _Scopes(bound_before, checker_names).run(tree)
@@ -501,6 +576,11 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in VALUE_FLAGGED \
                 and id(node) not in called:
             flag(node, f"{node.id} passed as a value ({FLAGGED_CALLS[node.id]})")
+        elif isinstance(node, ast.Name) and DUNDER.match(node.id) and node.id not in HONEST_DUNDER_NAMES:
+            flag(node, f"{node.id} (interpreter internals)")
+        elif isinstance(node, ast.Subscript) and (key := _text_value(node.slice)) is not None and (
+                key in SUBSCRIPT_FLAGGED or key in checker_names or DUNDER.match(key)):
+            flag(node, f"[{key!r}] (a namespace's {key}: {FLAGGED_CALLS.get(key, 'the checks or internals')})")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             rule = FLAGGED_CALLS.get(node.func.id)
             if node.func.id == "get_ipython" and id(node) in magics:
@@ -518,12 +598,20 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             rule = FLAGGED_ATTRIBUTES.get(node.attr)
             module = modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
             if isinstance(node.value, ast.Name) and node.value.id in classes and node.attr not in NAMES_OF_THINGS:
-                rule = "a method reached through its class (called with anything as self, it changes that)"
+                plain, methods, others = classes[node.value.id]
+                if DUNDER.match(node.attr) or node.attr in methods or not (plain or node.attr in others):
+                    rule = "a method reached through its class (called with anything as self, it changes that)"
             elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
                     and node.value.func.id == "type" and node.attr not in NAMES_OF_THINGS:
                 rule = "a method reached through an object's class"
             if node.attr == "load" and modules.get(_root_name(node)) in PICKLE_LOADING_MODULES:
                 rule = "dynamic code"
+            if node.attr in PANDAS_TEXT_CALLS and id(node) in plain_text_calls:
+                rule = None
+            if module in LIMITED_MODULES and node.attr not in LIMITED_MODULES[module]:
+                rule = "interpreter internals"
+            if module == "IPython" and node.attr not in SHOWING_IMPORTS:
+                rule = "IPython's machinery"
             if node.attr in REACHED_MODULES:
                 rule = "a module the course does not use, reached through another"
             elif node.attr.startswith("_") and not DUNDER.match(node.attr) and _root_name(node) in modules:
@@ -533,7 +621,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             elif module == "os" and OS_FLAGGED.match(node.attr):
                 rule = "threads and processes"
             elif DUNDER.match(node.attr) and (node.attr not in HONEST_DUNDER_READS
-                                              or not isinstance(node.ctx, ast.Load)):
+                                              or not isinstance(node.ctx, ast.Load)) and id(node) not in class_names:
                 rule = "interpreter internals"
             if rule:
                 flag(node, f".{node.attr} ({rule})")
@@ -550,18 +638,21 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if name in RECORD_MAKERS and any(
                     isinstance(a, ast.Constant) and isinstance(a.value, str)
-                    and set(re.findall(r"\w+", a.value)) & (CHECKED_MEMBERS | FAKE_METHODS)
+                    and set(re.findall(r"\w+", a.value)) & checked_members
                     for arg in node.args + [k.value for k in node.keywords] for a in ast.walk(arg)):
                 flag(node, f"{name}() with a field the checks read of a model (a fake model)")
             if name in ("assign", "assign_add", "assign_sub") and isinstance(node.func, ast.Attribute) \
                     and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "iterations":
                 flag(node, "sets an optimizer's update count (the checks read it to see the model trained)")
+            if name in TIMEIT_CALLS and modules.get(_root_name(node.func)) == "timeit" and (
+                    _timeit_text(node) or any(k.arg == "globals" for k in node.keywords)):
+                flag(node, f"{name}() of a statement given as text (dynamic code)")
             if name == "wraps" and id(node) not in decorators:
                 flag(node, "wraps() used other than as a decorator (patching: it sets attributes on "
                            "what it is applied to)")
             for keyword in node.keywords:
                 if keyword.arg in FRAME_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
-                                                          and keyword.value.value in (0, 1)):
+                                                          and keyword.value.value in (0, 1, 2)):
                     flag(node, f"{keyword.arg}={ast.unparse(keyword.value)} (frames: it names a caller's frame)")
                 if keyword.arg in UNSAFE_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
                                                            and keyword.value.value != UNSAFE_KEYWORDS[keyword.arg]):
@@ -586,7 +677,12 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for member in sorted(name for name in assigned if DUNDER.match(name)
                                  and name not in HONEST_DUNDER_METHODS | HONEST_DUNDER_READS | {"__slots__"}):
                 flag(node, f"class {node.name} binds {member} (a conversion or comparison hook)")
-            for member in sorted(_bound_in_class(node) & CHECKED_MEMBERS):
+            # a library class's own code reads these (Keras' get_weights reads .weights), so a
+            # subclass may not define them whatever the checks read; a plain class, only those the
+            # checks read (a record with a .weights field is the student's own data)
+            members = checked_members if classes[node.name][0] else (
+                CHECKED_MEMBERS | FAKE_METHODS) - LIBRARY_UNREAD_MEMBERS | checked_members
+            for member in sorted(_bound_in_class(node) & members):
                 flag(node, f"class {node.name} defines {member} (what the checks read of a model, a "
                            "layer or an array)")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
@@ -598,7 +694,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for target in targets:
                 for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
                     root = _root_name(part)
-                    if isinstance(part, ast.Attribute) and id(node) in own_attributes and part.attr in FAKE_METHODS:
+                    if isinstance(part, ast.Attribute) and id(node) in own_attributes \
+                            and part.attr in FAKE_METHODS & checked_members:
                         flag(node, f"sets .{part.attr} on an object of the student's (what a fake model "
                                    "or array answers with)")
                     if not isinstance(part, ast.Attribute) or id(node) in own_attributes:
@@ -607,7 +704,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                         flag(node, f"changes {modules[root]} (patching an imported module)")
                     elif replaces_method:
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
-                    elif not _plain_data(value):
+                    elif not (_plain_data(value) or _plain_value(value, part.attr, checks_read)):
                         flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
                                    "numbers, text and True/False are set on objects in this course)")
     statement_targets = {id(part) for node in ast.walk(tree)
@@ -620,6 +717,76 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             flag(node, f".{node.attr} bound as a loop, with, comprehension or unpacking target "
                        "(patching an object)")
     return sorted(set(found))
+
+
+def _text_value(node):
+    """The text an expression always has (a constant, joined constants: `"glob" + "als"`,
+    f-strings of constants), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text_value(node.left), _text_value(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_text_value(value) for value in node.values]
+        return None if None in parts else "".join(parts)
+    return None
+
+
+def class_members(trees):
+    """(name, plain, instance methods, other members) of every class defined in `trees`: plain
+    when its bases only make it a record or an enum (PLAIN_BASES) or it has none; its instance
+    methods are the functions of its body that are neither static nor class methods."""
+    found = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in node.bases]
+            methods = {f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and not any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                                   for d in f.decorator_list)}
+            found.append((node.name, all(base in PLAIN_BASES for base in bases) and not node.keywords,
+                          frozenset(methods), frozenset(_bound_in_class(node) - methods)))
+    return tuple(found)
+
+
+def _plain_text_calls(tree):
+    """Ids of the `.query` / `.eval` attributes called with one text that is a plain pandas
+    expression (column names, numbers, operators, calls) and no keyword that names variables."""
+    plain = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in PANDAS_TEXT_CALLS and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
+                and PLAIN_PANDAS_EXPRESSION.match(node.args[0].value) \
+                and not ATTRIBUTE_IN_TEXT.search(node.args[0].value) \
+                and all(k.arg in ("inplace", "engine", "parser") for k in node.keywords):
+            plain.add(id(node.func))
+    return plain
+
+
+def _timeit_text(node):
+    """Whether a timeit call is given a statement (or set-up) that is not a function: text."""
+    values = node.args[:2] + [k.value for k in node.keywords if k.arg in ("stmt", "setup")]
+    return any(not isinstance(v, (ast.Lambda, ast.Name, ast.Attribute)) for v in values)
+
+
+LIBRARY_NAMES = frozenset(dir(builtins)) | frozenset(dir(math)) | frozenset(dir(np))
+
+
+def _plain_value(value, attribute, checks_read):
+    """Whether setting `.attribute` to `value` cannot put a function where a library or the
+    checks look for one: a container or a comprehension (never callable), or a variable or
+    arithmetic of variables set on an attribute that is not a name of numpy, math, the built-ins
+    or what the checks read (`optimizer.learning_rate = LEARNING_RATE`)."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)):
+        return True
+    if checks_read is None or attribute in LIBRARY_NAMES or attribute in checks_read or DUNDER.match(attribute):
+        return False
+    parts = [n for n in ast.walk(value)]
+    return all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator,
+                              ast.unaryop)) for n in parts)
 
 
 def _bound_in_class(node):
@@ -665,19 +832,23 @@ def _own_attribute_stores(tree):
 
 @functools.lru_cache(maxsize=16)
 def _release_names(code_cells):
-    """(protected, modules, checker names) of a release's code cells, given as ((source, kind),
-    ...) with kind "helper" (a locked cell that is neither an answer nor a test), "test",
-    "answer" or "other" (the lesson's own cells, the setup cell among them): the names the helper
-    cells define, and the names the lesson's own cells bind that the test cells read (`keras`,
-    `W0`: the tests compute their expected values with them) ({name: the full path of the module
-    it is bound to, or None}), the
-    names bound to imported modules ({alias: module}), and the checks' names (a frozenset): the
-    functions, classes and modules that only the helper and test cells bind (their own code,
-    which an answer that calls it would pass with), and the built-ins they use (`isinstance`,
-    `float`: the helpers run in the student's namespace, where a rebound built-in would answer
-    for them). Cached: every submission of a lesson is read against the same
-    release. Callers must not change them."""
-    protected, modules, checks, elsewhere, checks_read = {}, {}, set(), set(), set()
+    """(protected, modules, checker names, attributes the checks read) of a release's code
+    cells, given as ((source, kind), ...) with kind "helper" (a locked cell that is neither an
+    answer nor a test), "test", "answer" or "other" (the lesson's own cells, the setup cell among
+    them).
+    - protected: the names the helper cells define, and the names the lesson's own cells bind
+      that the test cells read (`keras`, `W0`: the tests compute their expected values with them)
+      ({name: the full path of the module it is bound to, or None});
+    - modules: the names bound to imported modules ({alias: module});
+    - checker names (a frozenset): the functions, classes and modules that only the helper and
+      test cells bind (their own code, which an answer that calls it would pass with), and the
+      built-ins they use (`isinstance`, `float`: the helpers run in the student's namespace,
+      where a rebound built-in would answer for them);
+    - attributes the checks read (a frozenset): the attribute names, and identifier-like texts
+      (for getattr), of the helper and test cells.
+    Cached: every submission of a lesson is read against the same release. Callers must not
+    change them."""
+    protected, modules, checks, elsewhere, checks_read, attributes = {}, {}, set(), set(), set(), set()
     lesson_bound, tests_read = {}, set()
     for source, kind in code_cells:
         tree = _parse(source)
@@ -697,28 +868,30 @@ def _release_names(code_cells):
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
             checks |= set(cell_modules)
             checks_read |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            attributes |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+            attributes |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                           and isinstance(n.value, str) and n.value.isidentifier()}
         else:
             elsewhere |= defined_and_read(source)[0]
     for name in tests_read & set(lesson_bound):
         protected.setdefault(name, lesson_bound[name])
     used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES)
-    return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES) | used_builtins
+    return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES) | used_builtins, frozenset(attributes)
 
 
 def review(nb, released):
     """Findings in the cells of `nb` that the student wrote or changed (a source that is not a
     cell of the release), in notebook order."""
     release_sources = {c.source.strip() for c in released.cells}
-    protected, modules, checker_names = _release_names(tuple(
+    protected, modules, checker_names, checks_read = _release_names(tuple(
         (cell.source, "test" if cells.is_test(cell) else "answer" if cells.is_answer(cell)
          else "helper" if cells.grade_id(cell) else "other") for cell in released.cells if cell.cell_type == "code"))
     changed = [cell.source for cell in nb.cells
                if cell.cell_type == "code" and cell.source.strip() not in release_sources]
     trees = [_parse(source) for source in changed]
     modules = {**modules, **derived_aliases(trees, modules)}
-    student_classes = frozenset(n.name for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef))
     release_names = (tuple(sorted(protected.items())), tuple(sorted(modules.items())), checker_names,
-                     student_classes)
+                     class_members(trees), checks_read)
     findings, bound = [], frozenset()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code" or cell.source.strip() in release_sources:
@@ -731,12 +904,12 @@ def review(nb, released):
 
 
 @functools.lru_cache(maxsize=4096)
-def _review_cell(source, protected, modules, checker_names, student_classes, bound):
+def _review_cell(source, protected, modules, checker_names, student_classes, checks_read, bound):
     """(check_code's findings, the module names bound after the cell) of a cell after cells that
     bound `bound`; `protected` and `modules` as sorted item tuples. Cached: the submissions of a
     class share most of their cells, and each is read after the same cells."""
     found = tuple(check_code(source, dict(modules), dict(protected), bound, checker_names,
-                             student_classes=student_classes))
+                             student_classes=student_classes, checks_read=checks_read))
     python = as_python(source)
     if python is not None:
         bound = frozenset(_Scopes(bound).run(ast.parse(python)).bound)

@@ -2,6 +2,7 @@
 is; a flagged submission's score is withheld until the instructor accepts or rejects it."""
 import csv
 
+import honest_answers
 import nbformat
 import pytest
 from conftest import LESSONS
@@ -124,8 +125,9 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "Formatter imported": "from string import Formatter",
     "annotations run as code": "import typing\ndef f(x: 'print(1)'):\n    pass\ntyping.get_type_hints(f)",
     "a forward reference": "from typing import ForwardRef\nref = ForwardRef('print(1)')",
-    "pandas runs text": "import pandas as pd\npd.eval('1 + 1')",
-    "a frame's query": "import pandas as pd\npd.DataFrame({'a': [1]}).query('a > 0')",
+    "pandas runs text": "import pandas as pd\npd.eval('check' + '_equal')",
+    "a frame's query": "import pandas as pd\npd.DataFrame({'a': [1]}).query('@np.allclose(a, 0)')",
+    "a frame's query reading an attribute": "import pandas as pd\npd.DataFrame({'a': [1]}).eval('a.dtype')",
     "a pickle through pandas": "import pandas as pd\nloaded = pd.read_pickle('answer.pkl')",
     "a pickle through numpy": "loaded = np.load('answer.npy', allow_pickle=True)",
     "a pickle allowed by a name": "unsafe = True\nloaded = np.load('answer.npy', allow_pickle=unsafe)",
@@ -133,6 +135,18 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "keras unsafe deserialization": "keras.config.enable_unsafe_deserialization()",
     "a model that counts what it is told": "class Net(keras.Model):\n    def count_params(self):\n        return 9",
     "a fake model": "class Fake:\n    layers = []\n\n    def get_weights(self):\n        return []",
+    # frames and namespaces by routes the first rules did not know (review, round 9)
+    "an async generator's frame": "async def g():\n    yield 1\n\nb = g().ag_frame.f_builtins",
+    "a built-in out of a namespace by its name": "d = {}\nrun = d['ex' + 'ec']",
+    "the builtins module by its name": "b = __builtins__",
+    "a frame by attrgetter": "import operator\nback = operator.attrgetter('f_back')",
+    "every object through gc": "import gc\nobjects = gc.get_objects()",
+    "timeit running text": "import timeit\ntimeit.timeit('check_equal = print', number=1)",
+    "IPython's display module beyond showing": "from IPython import display\ndisplay.HTML('<b>x</b>')",
+    "a variable set on a numpy name": "def g():\n    return np\n\nholder = g()\nalways = print\nholder.allclose = always",
+    "a record with a field the checks read": "import collections\nFake = collections.namedtuple('Fake', 'get_weights')",
+    "a data class reached for a method": "class Box:\n    def put(self, value):\n        self.allclose = value\n\n"
+                                         "Box.put(np, print)",
     "a property the checks read": "class Wrapped(keras.Sequential):\n    @property\n    def weights(self):\n        return []",
     "an array that lies": "class Sly(np.ndarray):\n    def tolist(self):\n        return [9]",
     # modules and built-ins the review flags, reached as attributes of the modules it allows
@@ -292,6 +306,23 @@ def test_an_attack_is_flagged_with_its_evidence(released, name):
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_code_is_not_flagged(released, name):
     assert _findings(released, HONEST[name]) == []
+
+
+HONEST_BY_LESSON = [pytest.param(lesson, cell, code, id=f"{lesson}-{number}")
+                    for lesson, answers in honest_answers.HONEST_ANSWERS.items()
+                    for number, (cell, code) in enumerate(answers)]
+
+
+@pytest.mark.parametrize(("lesson", "cell", "code"), HONEST_BY_LESSON)
+def test_students_honest_answers_are_not_flagged(lesson, cell, code):
+    released = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    if cell.startswith("extra:"):
+        nb = submissions.answered(REPOSITORY_ROOT, lesson)
+        after = next(i for i, c in enumerate(nb.cells) if cells.grade_id(c) == cell.split(":", 1)[1])
+        nb.cells.insert(after + 1, nbformat.v4.new_code_cell(code))
+    else:
+        nb = submissions.answered(REPOSITORY_ROOT, lesson, {cell: code})
+    assert [str(f) for f in review(nb, released)] == []
 
 
 def test_an_alias_made_in_one_cell_and_patched_in_another_is_flagged(released):
