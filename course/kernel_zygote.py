@@ -384,6 +384,92 @@ def guard_libraries():
     IPythonKernel.do_execute = do_execute_on_the_libraries
 
 
+# Whose hooks a kernel may gain while a lesson runs (`%matplotlib inline` registers one)
+HOOK_MODULES = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "ipywidgets", "comm")
+# The first line of the release's checks cell (course/checks.py), which sets IPython's custom
+# exception handler for blank answers: after that cell, its handler is the one kept
+CHECKS_CELL_HEADER = "# 채점 도우미(check helpers)"
+# Objects the shell holds that run or show every cell (replaced, they decide what a cell does)
+SHELL_PARTS = ("compile", "displayhook", "display_pub", "display_trap", "builtin_trap",
+               "input_transformer_manager", "events", "history_manager")
+
+
+def _hook_lists(shell):
+    """{name: the list} of what IPython runs on every cell: its input and AST transformers and
+    the event callbacks."""
+    manager = shell.input_transformer_manager
+    lists = {"input_transformers_post": shell.input_transformers_post,
+             "cleanup_transforms": manager.cleanup_transforms, "line_transforms": manager.line_transforms,
+             "token_transformers": manager.token_transformers, "ast_transformers": shell.ast_transformers}
+    lists.update({f"events.{event}": hooks for event, hooks in shell.events.callbacks.items()})
+    return lists
+
+
+def _library_hook(hook):
+    module = getattr(hook, "__module__", None)
+    return isinstance(module, str) and module.split(".")[0] in HOOK_MODULES
+
+
+def _shell_state(shell):
+    return ({name: list(hooks) for name, hooks in _hook_lists(shell).items()},
+            {name: getattr(shell, name, _MISSING) for name in SHELL_PARTS},
+            (shell.custom_exceptions, shell.CustomTB), set(vars(shell)))
+
+
+def _restore_shell(shell, state):
+    """Put IPython's hooks back as `state` (_shell_state()) had them: transformers exactly,
+    event callbacks with those IPython's own libraries added since; the shell's parts, its
+    custom exception handler, and no method of its own shadowed. Returns what was put back."""
+    lists, parts, custom, names = state
+    restored = []
+    for name, value in parts.items():  # first: the lists below are read off two of them
+        if value is not _MISSING and getattr(shell, name, _MISSING) is not value:
+            setattr(shell, name, value)
+            restored.append(name)
+    for name, hooks in _hook_lists(shell).items():
+        saved = lists.get(name, [])
+        kept = saved + [h for h in hooks if name.startswith("events.") and _library_hook(h)
+                        and not any(h is s for s in saved)]
+        if len(kept) != len(hooks) or any(a is not b for a, b in zip(kept, hooks)):
+            hooks[:] = kept
+            restored.append(name)
+    if (shell.custom_exceptions, shell.CustomTB) != custom:
+        shell.custom_exceptions, shell.CustomTB = custom
+        restored.append("custom_exceptions")
+    for name in set(vars(shell)) - names:
+        if callable(vars(shell)[name]) and hasattr(type(shell), name):
+            delattr(shell, name)
+            restored.append(name)
+    return restored
+
+
+def guard_shell():
+    """Every cell of a kernel runs through IPython as the kernel started: input and AST
+    transformers, event callbacks (pre_run_cell, post_run_cell...), custom exception handlers and
+    the shell's own methods that an earlier cell added, removed or replaced are put back and said
+    on stderr, so that no student code, read or not, decides how a test cell runs. The custom
+    exception handler kept is the one the checks cell sets (a cell that starts as it does: the
+    release's own, which nbgrader restores, or a student's copy of its first line, which the
+    reading of the cells sees)."""
+    from ipykernel.ipkernel import IPythonKernel
+    do_execute, states = IPythonKernel.do_execute, {}
+
+    async def do_execute_through_the_shell(self, code, *args, **kwargs):
+        if id(self.shell) not in states:
+            states[id(self.shell)] = _shell_state(self.shell)
+        restored = _restore_shell(self.shell, states[id(self.shell)])
+        if restored:
+            print(f"course: 이 셀 전에 IPython 설정을 원래대로 되돌렸습니다 (put back before this cell): "
+                  f"{', '.join(sorted(set(restored))[:10])}", file=sys.stderr)
+        reply = await do_execute(self, code, *args, **kwargs)
+        if code.lstrip().startswith(CHECKS_CELL_HEADER):
+            lists, parts, _, names = states[id(self.shell)]
+            states[id(self.shell)] = (lists, parts, (self.shell.custom_exceptions, self.shell.CustomTB), names)
+        return reply
+
+    IPythonKernel.do_execute = do_execute_through_the_shell
+
+
 def serve(socket_path, modules):
     """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
     for module in modules:
@@ -393,6 +479,7 @@ def serve(socket_path, modules):
     from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
     guard_hidden_tests()
     guard_libraries()
+    guard_shell()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.

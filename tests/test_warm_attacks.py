@@ -358,3 +358,32 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_libraries_as_imported():
     out = scenario([PATCHING_CELLS], preload=("numpy", "keras"))[0]["out"]
     assert "isclose False params 15 prod 6 weights 2" in out, out
     assert "put back before this cell" in out and "numpy.isclose" in out, out
+
+
+SHELL_HOOK_CELLS = [  # hooks an earlier cell gave IPython by routes the reading may miss, then a test-like cell
+    "async def _g():\n    yield 1\n"
+    "_b = _g().ag_frame.f_builtins\n"
+    "_shell = _b['globals']()['get_' + 'ipython']()\n"
+    "_b['getattr'](_shell, 'input_transformers_' + 'post').append(lambda lines: [])\n"
+    "_shell.ast_transformers.append(type('Empty', (), {'visit': lambda self, node: node})())\n"
+    "_shell.events.register('pre_run_cell', lambda *a: print('SPIED'))\n"
+    "_shell.set_custom_exc((Exception,), lambda *a, **k: None)\n"
+    "_shell.run_cell = lambda *a, **k: None\n"
+    "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+    "import matplotlib_inline.backend_inline\n"
+    "_shell.events.register('post_execute', matplotlib_inline.backend_inline.flush_figures)\n",
+    "print('the test cell ran')",
+]
+
+
+def test_every_cell_of_a_warm_kernel_runs_through_ipython_as_the_kernel_started():
+    """Input and AST transformers, event callbacks, custom exception handlers and shell methods
+    an earlier cell added (here through an async generator's frame, which the reading of the
+    cells flags too) are put back before the next cell: that cell runs as written. Callbacks of
+    IPython's own libraries (matplotlib's inline figures) stay."""
+    out = scenario([SHELL_HOOK_CELLS], preload=("numpy",))[0]["out"]
+    assert "the test cell ran" in out and "SPIED" not in out, out
+    assert "put back before this cell" in out and "input_transformers_post" in out, out
+    for part in ("ast_transformers", "events.pre_run_cell", "custom_exceptions", "run_cell"):
+        assert part in out, (part, out)
+    assert "events.post_execute" not in out, out
