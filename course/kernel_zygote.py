@@ -443,28 +443,57 @@ def _restore_shell(shell, state):
     return restored
 
 
+def _helpers_bound(namespace, before):
+    """{name: (value, its code, defaults, keyword defaults)} of the functions, classes and modules
+    a cell bound in `namespace` (compared with `before`, the namespace before the cell)."""
+    import types
+    return {name: (value, getattr(value, "__code__", None), getattr(value, "__defaults__", None),
+                   getattr(value, "__kwdefaults__", None))
+            for name, value in namespace.items() if before.get(name, _MISSING) is not value
+            and isinstance(value, (types.FunctionType, type, types.ModuleType))}
+
+
+def _restore_helpers(namespace, helpers):
+    """Bind again what `helpers` (_helpers_bound()) holds, with its functions' code and defaults;
+    returns the names put back."""
+    restored = []
+    for name, (value, code, defaults, kwdefaults) in helpers.items():
+        if namespace.get(name, _MISSING) is not value:
+            namespace[name] = value
+            restored.append(name)
+        if code is not None and (value.__code__ is not code or value.__defaults__ is not defaults
+                                 or value.__kwdefaults__ is not kwdefaults):
+            value.__code__, value.__defaults__, value.__kwdefaults__ = code, defaults, kwdefaults
+            restored.append(name)
+    return restored
+
+
 def guard_shell():
     """Every cell of a kernel runs through IPython as the kernel started: input and AST
     transformers, event callbacks (pre_run_cell, post_run_cell...), custom exception handlers and
     the shell's own methods that an earlier cell added, removed or replaced are put back and said
-    on stderr, so that no student code, read or not, decides how a test cell runs. The custom
-    exception handler kept is the one the checks cell sets (a cell that starts as it does: the
+    on stderr, so that no student code, read or not, decides how a test cell runs. So are the
+    check helpers: what the checks cell binds (functions, classes, modules) and its functions'
+    code and defaults. The checks cell is the cell that starts as course/checks.py does (the
     release's own, which nbgrader restores, or a student's copy of its first line, which the
-    reading of the cells sees)."""
+    reading of the cells sees); the custom exception handler kept is the one it sets."""
     from ipykernel.ipkernel import IPythonKernel
     do_execute, states = IPythonKernel.do_execute, {}
 
     async def do_execute_through_the_shell(self, code, *args, **kwargs):
-        if id(self.shell) not in states:
-            states[id(self.shell)] = _shell_state(self.shell)
-        restored = _restore_shell(self.shell, states[id(self.shell)])
+        shell = self.shell
+        state = states.setdefault(id(shell), {"shell": _shell_state(shell), "helpers": {}})
+        restored = _restore_shell(shell, state["shell"]) + _restore_helpers(shell.user_ns, state["helpers"])
         if restored:
-            print(f"course: 이 셀 전에 IPython 설정을 원래대로 되돌렸습니다 (put back before this cell): "
-                  f"{', '.join(sorted(set(restored))[:10])}", file=sys.stderr)
+            print(f"course: 이 셀 전에 IPython 설정과 채점 도우미를 원래대로 되돌렸습니다 (put back before "
+                  f"this cell): {', '.join(sorted(set(restored))[:10])}", file=sys.stderr)
+        checks_cell = code.lstrip().startswith(CHECKS_CELL_HEADER)
+        before = dict(shell.user_ns) if checks_cell else None
         reply = await do_execute(self, code, *args, **kwargs)
-        if code.lstrip().startswith(CHECKS_CELL_HEADER):
-            lists, parts, _, names = states[id(self.shell)]
-            states[id(self.shell)] = (lists, parts, (self.shell.custom_exceptions, self.shell.CustomTB), names)
+        if checks_cell:
+            lists, parts, _, names = state["shell"]
+            state["shell"] = (lists, parts, (shell.custom_exceptions, shell.CustomTB), names)
+            state["helpers"] = _helpers_bound(shell.user_ns, before)
         return reply
 
     IPythonKernel.do_execute = do_execute_through_the_shell

@@ -387,3 +387,25 @@ def test_every_cell_of_a_warm_kernel_runs_through_ipython_as_the_kernel_started(
     for part in ("ast_transformers", "events.pre_run_cell", "custom_exceptions", "run_cell"):
         assert part in out, (part, out)
     assert "events.post_execute" not in out, out
+
+
+HELPER_CELLS = [  # a checks cell, a cell that rebinds and rewrites its helpers unread, then a check
+    "# 채점 도우미(check helpers): a stand-in for the release's checks cell\n"
+    "def check_equal(name, actual, expected):\n"
+    "    if actual != expected:\n"
+    "        raise AssertionError(f'{name}: {actual} != {expected}')\n",
+    "async def _g():\n    yield 1\n"
+    "_b = _g().ag_frame.f_builtins\n"
+    "def _never(name, actual, expected):\n    pass\n"
+    "_b['setattr'](_b['globals']()['check_' + 'equal'], '__co' + 'de__', _never.__code__)\n"
+    "_b['globals']()['check_' + 'equal'] = lambda *a, **k: None\n",
+    "try:\n    check_equal('x', 1, 2)\n    print('FORGED')\nexcept AssertionError as error:\n    print('the check failed:', error)",
+]
+
+
+def test_every_cell_of_a_warm_kernel_starts_with_the_check_helpers_as_the_checks_cell_made_them():
+    """What the checks cell binds is bound again before every later cell, its functions with
+    their own code: a helper rebound by an unread route does not answer for the check."""
+    out = scenario([HELPER_CELLS], preload=("numpy",))[0]["out"]
+    assert "the check failed: x: 1 != 2" in out and "FORGED" not in out, out
+    assert "put back before this cell" in out and "check_equal" in out, out
