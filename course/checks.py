@@ -76,7 +76,7 @@ def check_array(name, actual, expected, rtol=1e-5, atol=1e-6, hint=""):
     if np.any(broken):
         where = tuple(int(i) for i in np.argwhere(broken)[0])
         _fail(name, f"nan 또는 inf가 있습니다: 위치 {where}의 값 {actual[where]}.", hint)
-    close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol)  # nan never matches, not even nan
     if not np.all(close):
         where = tuple(int(i) for i in np.argwhere(~close)[0])
         worst = float(np.nanmax(np.abs(actual - expected)))

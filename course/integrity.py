@@ -13,12 +13,10 @@ release.
 import ast
 import builtins
 import functools
-import math
 import re
 import sys
 from dataclasses import dataclass
 
-import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 
 from course import cells
@@ -173,6 +171,22 @@ LIBRARY_UNREAD_MEMBERS = {"get_config"}
 # Keys that, read out of a mapping, are a flagged built-in or IPython's shell (a namespace:
 # `frame.f_builtins["exec"]`); not `compile`, which a mapping of settings may well hold
 SUBSCRIPT_FLAGGED = (set(FLAGGED_CALLS) - {"compile"}) | {"get_ipython"}
+# Attributes students set to a value of their own making (a name, a list): settings of an
+# optimizer, a layer or a table. Any other attribute takes literals only.
+SETTABLE_ATTRIBUTES = {"learning_rate", "momentum", "nesterov", "weight_decay", "epsilon", "beta_1",
+                       "beta_2", "rho", "trainable", "name", "columns", "index"}
+# Methods that change their object: called on an argument, they change what the caller (a test
+# cell) passed, and so what it then computes as expected
+MUTATING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "fill",
+                    "put", "resize", "setflags", "update", "setdefault", "popitem", "itemset",
+                    "partition", "byteswap", "assign", "assign_add", "assign_sub", "scatter_nd_update"}
+# Calls that may hand back the object they were given, or a view of it (what is changed in it
+# changes the caller's)
+SAME_OBJECT_CALLS = {"asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "view", "reshape",
+                     "ravel", "squeeze", "transpose", "swapaxes", "expand_dims", "atleast_1d", "atleast_2d",
+                     "atleast_3d", "broadcast_to", "flatten_view", "moveaxis", "require", "iter"}
+# numpy's functions that write into their first argument
+IN_PLACE_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}
@@ -267,6 +281,9 @@ def _module_values(value, modules):
     todo = [value]
     while todo:
         node = todo.pop()
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type" \
+                and len(node.args) == 1:
+            return True  # an object's class: a library's, as far as the reading can tell
         if isinstance(node, ast.Call):
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in modules:
@@ -289,7 +306,7 @@ def derived_aliases(trees, modules):
                     roots = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in aliases}
                     for name in names:
                         if name not in aliases and _module_values(node.value, aliases):
-                            aliases[name] = aliases[sorted(roots)[0]]
+                            aliases[name] = aliases[sorted(roots)[0]] if roots else "a class (type())"
                             grew = True
     return {name: module for name, module in aliases.items() if name not in modules}
 
@@ -704,9 +721,12 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                         flag(node, f"changes {modules[root]} (patching an imported module)")
                     elif replaces_method:
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
-                    elif not (_plain_data(value) or _plain_value(value, part.attr, checks_read)):
+                    elif not (_plain_data(value) or _settable(value, part.attr)):
                         flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
                                    "numbers, text and True/False are set on objects in this course)")
+    for node, name in _changes_arguments(tree):
+        flag(node, f"changes its argument {name} in place (the test cell's own data: what it then "
+                   "computes as expected)")
     statement_targets = {id(part) for node in ast.walk(tree)
                          if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete))
                          for target in (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target])
@@ -772,21 +792,66 @@ def _timeit_text(node):
     return any(not isinstance(v, (ast.Lambda, ast.Name, ast.Attribute)) for v in values)
 
 
-LIBRARY_NAMES = frozenset(dir(builtins)) | frozenset(dir(math)) | frozenset(dir(np))
+def _settable(value, attribute):
+    """Whether setting `.attribute` to a value that is not a literal is a setting students make
+    (`optimizer.learning_rate = RATE`, `table.columns = [...]`): only SETTABLE_ATTRIBUTES, never a
+    function (check_code catches those first)."""
+    return attribute in SETTABLE_ATTRIBUTES and not isinstance(value, ast.Lambda)
 
 
-def _plain_value(value, attribute, checks_read):
-    """Whether setting `.attribute` to `value` cannot put a function where a library or the
-    checks look for one: a container or a comprehension (never callable), or a variable or
-    arithmetic of variables set on an attribute that is not a name of numpy, math, the built-ins
-    or what the checks read (`optimizer.learning_rate = LEARNING_RATE`)."""
-    if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)):
-        return True
-    if checks_read is None or attribute in LIBRARY_NAMES or attribute in checks_read or DUNDER.match(attribute):
-        return False
-    parts = [n for n in ast.walk(value)]
-    return all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load, ast.operator,
-                              ast.unaryop)) for n in parts)
+def _copied(function):
+    """Names a function binds again to a new object (`x = np.array(x)`, `params =
+    copy.deepcopy(params)`, `x = x * 1`): what it changes afterwards is its own."""
+    copied = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call):
+                name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", None)
+                new = name not in SAME_OBJECT_CALLS and not any(
+                    k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value)
+                    for k in value.keywords)
+            else:
+                new = isinstance(value, (ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Dict, ast.Set,
+                                         ast.ListComp, ast.SetComp, ast.DictComp, ast.Constant))
+            if new:
+                copied.add(node.targets[0].id)
+    return copied
+
+
+def _changes_arguments(tree):
+    """(node, parameter) for each place a function of the student's changes one of its arguments
+    in place: an item or slice assigned (`x[...] = 0`, `units[:] = [1]`), a method that changes
+    its object (`x.fill(0)`, `units.append(1)`), `out=x`, or numpy's in-place writers given it.
+    A method's first argument (self) is its own object and passes."""
+    found = []
+    methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
+               if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+        names = {a.arg for a in arguments[1 if id(function) in methods and arguments else 0:]}
+        names -= _copied(function)
+        for node in ast.walk(function):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
+                    if isinstance(part, ast.Subscript) and _root_name(part) in names:
+                        found.append((node, _root_name(part)))
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS \
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+                    found.append((node, node.func.value.id))
+                for keyword in node.keywords:
+                    if keyword.arg == "out" and _root_name(keyword.value) in names:
+                        found.append((node, _root_name(keyword.value)))
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if name in IN_PLACE_WRITERS and node.args and isinstance(node.args[0], ast.Name) \
+                        and node.args[0].id in names:
+                    found.append((node, node.args[0].id))
+    return found
 
 
 def _bound_in_class(node):

@@ -44,6 +44,9 @@ def test_check_array_shape_value_nan_and_none():
         check_array("x", [np.nan, 1.0], [0.0, 1.0])
     with pytest.raises(CheckFailed, match="None"):
         check_array("x", None, [1.0])
+    # an expected nan (an answer that wrote nan into the test cell's input) matches nothing
+    with pytest.raises(CheckFailed, match="값이 다릅니다"):
+        check_array("x", [np.nan, 1.0], [np.nan, 1.0])
 
 
 @imports_tensorflow

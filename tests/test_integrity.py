@@ -147,6 +147,19 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a record with a field the checks read": "import collections\nFake = collections.namedtuple('Fake', 'get_weights')",
     "a data class reached for a method": "class Box:\n    def put(self, value):\n        self.allclose = value\n\n"
                                          "Box.put(np, print)",
+    # an answer that changes the test cell's own data, which it then computes the expected value
+    # from (review, round 10)
+    "an argument's items changed": "def linear_predict(X, w, b):\n    X[...] = np.nan\n    return X[:, 0]",
+    "an argument's slice changed": "def stack_params(inputs, units_list):\n    units_list[:] = [1]\n"
+                                   "    return inputs + 1",
+    "an argument changed by its method": "def f(values):\n    values.fill(0)\n    return 0",
+    "an argument changed through out=": "def f(x):\n    np.multiply(x, 0, out=x)\n    return x",
+    "an argument changed after asarray": "def f(x):\n    x = np.asarray(x)\n    x[0] = 0\n    return x",
+    # a library class reached through type() and a name, then changed (review, round 10)
+    "a class reached through type()": "def dense_params(inputs, units):\n    cls = type(keras.layers.Dense(1))\n"
+                                      "    counted = property(len)\n    cls.weights = counted\n    return 0",
+    "a method replaced by a name for a function": "def g(layer, x):\n    return x\n\nplain = g\n"
+                                                  "keras.layers.Dense(1).call = plain",
     "a property the checks read": "class Wrapped(keras.Sequential):\n    @property\n    def weights(self):\n        return []",
     "an array that lies": "class Sly(np.ndarray):\n    def tolist(self):\n        return [9]",
     # modules and built-ins the review flags, reached as attributes of the modules it allows
@@ -306,6 +319,13 @@ def test_an_attack_is_flagged_with_its_evidence(released, name):
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_code_is_not_flagged(released, name):
     assert _findings(released, HONEST[name]) == []
+
+
+def test_an_answer_that_changes_a_copy_of_its_argument_is_not_flagged(released):
+    code = ("def relu(x):\n    x = np.array(x, dtype=float)\n    x[x < 0] = 0\n    return x\n\n"
+            "def step(params, grads):\n    params = [p.copy() for p in params]\n    params[0] -= grads[0]\n"
+            "    return params")
+    assert _findings(released, code) == []
 
 
 HONEST_BY_LESSON = [pytest.param(lesson, cell, code, id=f"{lesson}-{number}")
