@@ -95,6 +95,8 @@ FLAGGED_ATTRIBUTES = {
     "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
     "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
     "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
+    # Keras' global dtype policy: a quantizing policy changes every later layer's parameter count
+    "set_dtype_policy": "patching", "set_global_policy": "patching",
     # getattr under other names (operator.attrgetter("f_back"))
     "attrgetter": "interpreter internals", "methodcaller": "interpreter internals",
 }

@@ -160,6 +160,7 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
                                       "    counted = property(len)\n    cls.weights = counted\n    return 0",
     "a method replaced by a name for a function": "def g(layer, x):\n    return x\n\nplain = g\n"
                                                   "keras.layers.Dense(1).call = plain",
+    "a quantizing dtype policy": "keras.config.set_dtype_policy('int8_from_float32')",
     "a property the checks read": "class Wrapped(keras.Sequential):\n    @property\n    def weights(self):\n        return []",
     "an array that lies": "class Sly(np.ndarray):\n    def tolist(self):\n        return [9]",
     # modules and built-ins the review flags, reached as attributes of the modules it allows
