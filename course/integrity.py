@@ -821,6 +821,45 @@ def _copied(function):
     return copied
 
 
+def _aliases_of(function, names):
+    """`names` and the names a function binds to them, or to a part or view of them, without a
+    copy (`data = X`, `first = X[0]`, `rows = X.T`, `a, b = X, w`): changing one in place changes
+    the caller's object. (Not loop targets: a numerical gradient changes each parameter's entries
+    in a loop and puts them back.)"""
+    names, grew = set(names), True
+    while grew:
+        grew = False
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                pairs = [(t, node.value) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                pairs = [(node.optional_vars, node.context_expr)]
+            else:
+                continue
+            for target, value in pairs:
+                if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+                        and len(target.elts) == len(value.elts):
+                    pairs += list(zip(target.elts, value.elts))
+                    continue
+                if (isinstance(value, ast.Call) and not _same_object_call(value)) or not isinstance(
+                        value, (ast.Name, ast.Subscript, ast.Attribute, ast.Starred, ast.Tuple, ast.List,
+                                ast.IfExp, ast.NamedExpr, ast.Call)):
+                    continue  # a new object (x * 2, a comprehension, np.array(x)): the function's own
+                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value)):
+                    for bound in ast.walk(target):
+                        if isinstance(bound, ast.Name) and isinstance(bound.ctx, ast.Store) \
+                                and bound.id not in names:
+                            names.add(bound.id)
+                            grew = True
+    return names
+
+
+def _same_object_call(call):
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    return name in SAME_OBJECT_CALLS or any(
+        k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value) for k in call.keywords)
+
+
 def _changes_arguments(tree):
     """(node, parameter) for each place a function of the student's changes one of its arguments
     in place: an item or slice assigned (`x[...] = 0`, `units[:] = [1]`), a method that changes
@@ -834,9 +873,9 @@ def _changes_arguments(tree):
             continue
         arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
         names = {a.arg for a in arguments[1 if id(function) in methods and arguments else 0:]}
-        names -= _copied(function)
+        names = _aliases_of(function, names - _copied(function))
         for node in ast.walk(function):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target] if isinstance(
                 node, (ast.AugAssign, ast.AnnAssign)) else []
             for target in targets:
                 for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):

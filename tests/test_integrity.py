@@ -155,7 +155,14 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "an argument changed by its method": "def f(values):\n    values.fill(0)\n    return 0",
     "an argument changed through out=": "def f(x):\n    np.multiply(x, 0, out=x)\n    return x",
     "an argument changed after asarray": "def f(x):\n    x = np.asarray(x)\n    x[0] = 0\n    return x",
-    # a library class reached through type() and a name, then changed (review, round 10)
+    # the same through another name for the argument (review, round 11)
+    "an argument changed through another name": "def linear_predict(X, w, b):\n    data = X\n    data.fill(0)\n"
+                                                "    return np.full(len(data), b)",
+    "an argument's slice changed through another name": "def stack_params(inputs, units_list):\n"
+                                                        "    units = units_list\n    units[:] = [1]\n"
+                                                        "    return inputs + 1",
+    "an argument's items deleted": "def f(units_list):\n    del units_list[:]\n    return 0",
+
     "a class reached through type()": "def dense_params(inputs, units):\n    cls = type(keras.layers.Dense(1))\n"
                                       "    counted = property(len)\n    cls.weights = counted\n    return 0",
     "a method replaced by a name for a function": "def g(layer, x):\n    return x\n\nplain = g\n"
@@ -325,7 +332,9 @@ def test_honest_code_is_not_flagged(released, name):
 def test_an_answer_that_changes_a_copy_of_its_argument_is_not_flagged(released):
     code = ("def relu(x):\n    x = np.array(x, dtype=float)\n    x[x < 0] = 0\n    return x\n\n"
             "def step(params, grads):\n    params = [p.copy() for p in params]\n    params[0] -= grads[0]\n"
-            "    return params")
+            "    return params\n\n"
+            "def scaled(X):\n    doubled = X * 2\n    doubled[0] = 0\n    rows = [list(r) for r in X]\n"
+            "    rows[0][0] = 1\n    return doubled, rows")
     assert _findings(released, code) == []
 
 
