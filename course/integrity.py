@@ -809,10 +809,7 @@ def _copied(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call):
-                name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", None)
-                new = name not in SAME_OBJECT_CALLS and not any(
-                    k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value)
-                    for k in value.keywords)
+                new = not _same_object_call(value)
             else:
                 new = isinstance(value, (ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Dict, ast.Set,
                                          ast.ListComp, ast.SetComp, ast.DictComp, ast.Constant))
@@ -855,6 +852,8 @@ def _aliases_of(function, names):
 
 
 def _same_object_call(call):
+    """Whether a call may hand back the object it was given, or a view of it (SAME_OBJECT_CALLS,
+    or any call told copy=False)."""
     name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
     return name in SAME_OBJECT_CALLS or any(
         k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value) for k in call.keywords)
