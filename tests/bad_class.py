@@ -1,5 +1,6 @@
-"""A generated class for lesson 01: correct, partly correct and every kind of bad submission
-`course grade` must survive, with the score and status each must get."""
+"""A generated class for lesson 02: correct, partly correct and every kind of bad submission
+`course grade` must survive, with the score and status each must get. Lesson 02's cells run in
+about 2 s, so each restart after a kernel death replays little (lesson 01 trains for 6 s)."""
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,8 +9,8 @@ import nbformat
 
 from course import submissions
 
-LESSON = "01_parameters"
-FULL = 13
+LESSON = "02_activations"
+FULL = 16
 
 
 @dataclass
@@ -44,55 +45,54 @@ def build(root):
         cases.append(case)
 
     submit(Case("correct", "graded", FULL), _answers(root, {}))
-    wrong = submissions.wrong_answers(root, LESSON)[0]
-    submit(Case("partly_correct", "graded", FULL - 4), submissions.with_wrong_answer(root, LESSON, wrong))
+    wrong = submissions.wrong_answers(root, LESSON)[0]  # sigmoid_without_minus
+    submit(Case("partly_correct", "graded", FULL - 3), submissions.with_wrong_answer(root, LESSON, wrong))
     # Kinds of trouble that cost points in cells no test reads together share a student, so the
     # class needs fewer kernels; each kind is still named in the details.
-    submit(Case("errors", "graded", FULL - 4 - 2, ["syntax error", "dense_params",
-                                                   "exception ZeroDivisionError", "linear_predict"]),
-           _answers(root, {"dense_params": "def dense_params(inputs, units:\n    return 0",
-                           "linear_predict": "1 / 0\n\n" + solution["linear_predict"]}))
-    submit(Case("stuck", "graded", FULL - 2 - 2, ["timeout", "celsius_model", "test_stack_params"]),
-           _answers(root, {"celsius_model": "while True:\n    pass\n\n" + solution["celsius_model"],
-                           "stack_params": "def stack_params(inputs, units_list):\n"
-                                           "    while True:\n        pass"}))
+    submit(Case("errors", "graded", FULL - 2 - 2, ["syntax error", "dense_forward",
+                                                       "exception ZeroDivisionError", "build_network"]),
+           _answers(root, {"dense_forward": "def dense_forward(X, W, b, activation:\n    return 0",
+                           "build_network": "1 / 0\n\n" + solution["build_network"]}))
+    submit(Case("stuck", "graded", FULL - 3 - 2, ["timeout", "relu", "test_collapse_linear"]),
+           _answers(root, {"relu": "while True:\n    pass\n\n" + solution["relu"],
+                           "collapse_linear": "def collapse_linear(W1, b1, W2, b2):\n"
+                                              "    while True:\n        pass"}))
     # At most one kernel death per student: a death costs two of the four restarts allowed.
     # Code that crashes the kernel or forks is also flagged for review (course/integrity.py): the
     # grade is still computed, and withheld until the instructor accepts it.
-    submit(Case("crashes", "flagged", FULL - 2 - 3, ["kernel died", "build_model", "memory", "forward_pass",
-                                                     "import ctypes"]),
-           _answers(root, {"build_model": "import ctypes\nctypes.string_at(0)\n\n" + solution["build_model"],
+    submit(Case("crashes", "flagged", FULL - 2 - 3, ["kernel died", "build_network", "memory",
+                                                     "forward_3layer", "import ctypes"]),
+           _answers(root, {"build_network": "import ctypes\nctypes.string_at(0)\n\n" + solution["build_network"],
                            # 8 GB, more than the sandbox's memory limit
-                           "forward_pass": "hog = np.ones((32_000, 32_000))\n\n" + solution["forward_pass"]}))
-    submit(Case("os_exit", "flagged", FULL - 2, ["kernel died", "test_linear_predict", "os._exit"]),
-           _answers(root, {"linear_predict": "import os\n\ndef linear_predict(X, w, b):\n"
-                                             "    os._exit(1)"}))
+                           "forward_3layer": "hog = np.ones((32_000, 32_000))\n\n" + solution["forward_3layer"]}))
+    submit(Case("os_exit", "flagged", FULL - 2, ["kernel died", "test_softmax", "os._exit"]),
+           _answers(root, {"softmax": "import os\n\ndef softmax(a):\n    os._exit(1)"}))
     # The forked children outlive the loop (30 s), so it reaches the process limit however slowly
     # a loaded machine forks (tests/test_grading.py sets the limit).
-    submit(Case("floods", "flagged", FULL - 4, ["exception BlockingIOError", "dense_params",
-                                                "output flood", "forward_pass", "os.fork"]),
-           _answers(root, {"dense_params": (
+    submit(Case("floods", "flagged", FULL - 2, ["exception BlockingIOError", "leaky_relu",
+                                                "output flood", "forward_3layer", "os.fork"]),
+           _answers(root, {"leaky_relu": (
                "import os, time\nfor _ in range(5000):\n    if os.fork() == 0:\n"
-               "        time.sleep(30)\n        os._exit(0)\n\n") + solution["dense_params"],
-                           "forward_pass": solution["forward_pass"]
+               "        time.sleep(30)\n        os._exit(0)\n\n") + solution["leaky_relu"],
+                           "forward_3layer": solution["forward_3layer"]
                            + "\n\nfor _ in range(30_000):\n    print('spam ' * 100)"}))
 
     # What a student can do to the notebook's cells and files: each is undone or noted.
     nb = _answers(root, {})
-    nb.cells.remove(_cell(nb, "test_dense_params"))
-    _cell(nb, "test_build_model").source = "pass  # trust me"
-    original = _cell(nb, "linear_predict")
+    nb.cells.remove(_cell(nb, "test_softmax"))
+    _cell(nb, "test_build_network").source = "pass  # trust me"
+    original = _cell(nb, "relu")
     nb.cells.insert(nb.cells.index(original) + 1, nbformat.from_dict(dict(original)))
-    _cell(nb, "test_stack_params").metadata.nbgrader["grade_id"] = "my_own_test"
+    _cell(nb, "test_collapse_linear").metadata.nbgrader["grade_id"] = "my_own_test"
     tampered = root / "submitted" / "tampered" / LESSON
     tampered.mkdir(parents=True)
     nbformat.write(nb, tampered / f"{LESSON} (1).ipynb")
     (tampered / "data.csv").write_bytes(b"a,b\n1,2\n")
     (tampered / "notes.txt").write_bytes(b"hi")
     cases.append(Case("tampered", "graded", FULL, [
-        "deleted test cell restored", "test_dense_params", "edited locked cell restored",
-        "test_build_model", "duplicated graded cell", "linear_predict", "unknown grade_id",
-        "test_stack_params", "renamed notebook graded", "extra files ignored", "data.csv"]))
+        "deleted test cell restored", "test_softmax", "edited locked cell restored",
+        "test_build_network", "duplicated graded cell", "relu", "unknown grade_id",
+        "test_collapse_linear", "renamed notebook graded", "extra files ignored", "data.csv"]))
 
     # What students' tools save: correct work in files nbformat alone would refuse or nbgrader
     # would not recognise.
@@ -109,11 +109,11 @@ def build(root):
             cell.pop(key, None)
     submit(Case("no_outputs", "graded", FULL), files={f"{LESSON}.ipynb": json.dumps(old).encode()})
 
-    submit(Case("missing", "missing", 0, ["no 01_parameters.ipynb"]))
+    submit(Case("missing", "missing", 0, [f"no {LESSON}.ipynb"]))
     submit(Case("empty", "empty", 0, ["empty notebook"]), files={f"{LESSON}.ipynb": b""})
     submit(Case("corrupt", "corrupt", 0, ["not JSON"]), files={f"{LESSON}.ipynb": b'{"cells": [ oops'})
-    submit(Case("snoop", "graded", FULL - 4, ["exception PermissionError", "dense_params"]),
-           _answers(root, {"dense_params": snoop_code(root) + "\n\n" + solution["dense_params"]}))
+    submit(Case("snoop", "graded", FULL - 2, ["exception PermissionError", "softmax"]),
+           _answers(root, {"softmax": snoop_code(root) + "\n\n" + solution["softmax"]}))
     return cases
 
 
@@ -123,8 +123,8 @@ def snoop_code(root):
     return f'''import pathlib
 root = pathlib.Path({str(root)!r})
 got = []
-for target in [root / "source" / "01_parameters" / "01_parameters.ipynb",
-               root / "submitted" / "correct" / "01_parameters" / "01_parameters.ipynb",
+for target in [root / "source" / {LESSON!r} / {LESSON + ".ipynb"!r},
+               root / "submitted" / "correct" / {LESSON!r} / {LESSON + ".ipynb"!r},
                root / "gradebook.db", pathlib.Path.home() / ".bashrc", pathlib.Path("/root/.bashrc")]:
     try:
         got.append(target.read_text(errors="replace")[:50])
