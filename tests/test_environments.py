@@ -7,7 +7,7 @@ import tomllib
 import nbformat
 import pytest
 import yaml
-from conftest import per_lesson
+from conftest import LESSONS, per_lesson
 from nbclient import NotebookClient
 from packaging.requirements import Requirement
 from pinned_envs import (
@@ -72,15 +72,29 @@ def test_the_colab_environment_pins_every_package_the_lessons_import():
     assert colab["tensorflow"] != pins(STUDENT)["tensorflow"], "Colab's TensorFlow is the second one tested"
 
 
+def _setup_cell(lesson):
+    nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    return next(cell for cell in nb.cells if cell.cell_type == "code")
+
+
+def _lessons_with_their_own_setup_cell():
+    """The first lesson of each different setup cell (several lessons share one word for word)."""
+    seen = {}
+    for lesson in LESSONS:
+        seen.setdefault(_setup_cell(lesson).source, lesson)
+    return list(seen.values())
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson", per_lesson())
+@pytest.mark.parametrize("lesson", per_lesson([(lesson,) for lesson in _lessons_with_their_own_setup_cell()]))
 def test_the_setup_cell_prints_nothing_to_stderr(lesson, monkeypatch):
     """TensorFlow's import writes absl and C++ log lines to file descriptor 2 whatever
     TF_CPP_MIN_LOG_LEVEL says; a notebook shows them in a red box under the first cell. The
-    kernel starts as a student's does, without the tests' TF_CPP_MIN_LOG_LEVEL (conftest)."""
+    kernel starts as a student's does, without the tests' TF_CPP_MIN_LOG_LEVEL (conftest).
+    A lesson whose setup cell is another's, word for word, is tested with that one."""
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
-    setup = next(cell for cell in nb.cells if cell.cell_type == "code")
+    setup = _setup_cell(lesson)
     nb.cells = [setup]
     NotebookClient(nb, timeout=120, config=kernel_client_config(),
                    resources={"metadata": {"path": str(release_notebook(REPOSITORY_ROOT, lesson).parent)}}).execute()
