@@ -11,6 +11,7 @@ import pytest
 import tiny_course
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from lean_notebooks import lean
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -61,21 +62,24 @@ def _grade_examples(root, lesson):
     """Grade the solution, the blank release, every catalogued wrong answer and every
     alternative correct answer. Wrong answers share submissions where no test cell can tell them
     apart (submissions.packs), alternatives share them one per cell (submissions.alternative_packs),
-    so that a lesson costs a few autogrades instead of one per answer."""
+    so that a lesson costs a few autogrades instead of one per answer. The solution and the blank
+    release run every cell; the wrong and alternative answers are handed in without the
+    demonstration cells no exercise needs (tests/lean_notebooks.py), as a student who deleted
+    them would."""
     submissions.submit(root, "solution", lesson, submissions.answered(root, lesson))
     submissions.submit(root, "blank", lesson, submissions.blank(root, lesson))
     wrong_packs = {}
     for number, pack in enumerate(submissions.packs(root, lesson, submissions.wrong_answers(root, lesson))):
         student = f"wrong_{number:02d}"
         submissions.submit(root, student, lesson,
-                           submissions.answered(root, lesson, {w.cell: w.code for w in pack}))
+                           lean(submissions.answered(root, lesson, {w.cell: w.code for w in pack})))
         wrong_packs[student] = pack
     alternative_packs = {}
     alternatives = submissions.alternative_answers(root, lesson)
     for number, pack in enumerate(submissions.alternative_packs(alternatives)):
         student = f"alternatives_{number:02d}"
         submissions.submit(root, student, lesson,
-                           submissions.answered(root, lesson, {a.cell: a.code for a in pack}))
+                           lean(submissions.answered(root, lesson, {a.cell: a.code for a in pack})))
         alternative_packs[student] = pack
     jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None  # xdist already fills the cores
     results = {r.student: r for r in grade(root, jobs=jobs, overrides=own_code_overrides(),
