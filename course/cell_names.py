@@ -38,16 +38,21 @@ def _free_reads(node):
     return set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
 
 
+def syntax_tree(code):
+    """The cell's syntax tree with its IPython magic and shell lines skipped; an empty module
+    where the rest does not parse."""
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return ast.Module(body=[], type_ignores=[])
+
+
 def defined_and_read(code):
     """(names the cell defines, names it reads before defining them), by its syntax, statement by
     statement; IPython magics are skipped, code that does not parse defines and reads nothing."""
-    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return set(), set()
     defined, read = set(), set()
-    for statement in tree.body:
+    for statement in syntax_tree(code).body:
         read |= _free_reads(statement) - defined
         defined |= _bound_here(statement)
     return defined, read

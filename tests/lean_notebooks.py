@@ -13,28 +13,18 @@ import ast
 import copy
 
 from course import cells
-from course.cell_names import defined_and_read
-
-
-def _tree(code):
-    """The cell's syntax tree, IPython magics skipped; an empty module where it does not parse."""
-    try:
-        return ast.parse("\n".join(line for line in code.splitlines()
-                                   if not line.lstrip().startswith(("%", "!"))))
-    except SyntaxError:
-        return ast.Module(body=[], type_ignores=[])
+from course.cell_names import defined_and_read, syntax_tree
 
 
 def _imported(code):
-    tree = _tree(code)
-    return {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+    return {(alias.asname or alias.name).split(".")[0] for node in ast.walk(syntax_tree(code))
             if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
 
 
 def _changed(code):
     """Names whose methods a cell calls or whose attributes or items it sets (modules included:
     `lean` leaves those out)."""
-    changed, todo = set(), list(_tree(code).body)
+    changed, todo = set(), list(syntax_tree(code).body)
     while todo:  # the cell's own statements, not its functions' and classes' bodies
         node = todo.pop()
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
@@ -52,17 +42,13 @@ def _changed(code):
     return changed
 
 
-def _is_nbgrader(cell):
-    return bool(cell.metadata.get("nbgrader", {}).get("grade_id"))
-
-
 def lean(nb):
     """A copy of notebook `nb` without the code cells no exercise needs (see the module)."""
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     modules = set().union(*(_imported(cell.source) for cell in code))
     facts = [(*defined_and_read(cell.source), _changed(cell.source) - modules) for cell in code]
     last_test = max(i for i, cell in enumerate(code) if cells.is_test(cell))
-    keep = {0} | {i for i, cell in enumerate(code) if _is_nbgrader(cell)}
+    keep = {0} | {i for i, cell in enumerate(code) if cells.is_managed(cell)}
     todo = sorted(keep)
     while todo:
         reader = todo.pop()
@@ -70,12 +56,13 @@ def lean(nb):
             binders = [j for j in range(reader) if name in facts[j][0]]
             if not binders:
                 continue
-            first = binders[-1]
-            for j in [first] + [j for j in range(first + 1, reader) if name in facts[j][2]]:
+            latest = binders[-1]
+            for j in [latest] + [j for j in range(latest + 1, reader) if name in facts[j][2]]:
                 if j not in keep:
                     keep.add(j)
                     todo.append(j)
-    dropped = {id(cell) for i, cell in enumerate(code) if i not in keep or (i > last_test and not _is_nbgrader(cell))}
+    dropped = {id(cell) for i, cell in enumerate(code)
+               if i not in keep or (i > last_test and not cells.is_managed(cell))}
     slim = copy.deepcopy(nb)
     slim.cells = [cell for cell, original in zip(slim.cells, nb.cells) if id(original) not in dropped]
     return slim

@@ -72,16 +72,12 @@ def test_the_colab_environment_pins_every_package_the_lessons_import():
     assert colab["tensorflow"] != pins(STUDENT)["tensorflow"], "Colab's TensorFlow is the second one tested"
 
 
-def _setup_cell(lesson):
-    nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
-    return next(cell for cell in nb.cells if cell.cell_type == "code")
-
-
 def _lessons_with_their_own_setup_cell():
     """The first lesson of each different setup cell (several lessons share one word for word)."""
     seen = {}
     for lesson in LESSONS:
-        seen.setdefault(_setup_cell(lesson).source, lesson)
+        nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+        seen.setdefault(next(cell for cell in nb.cells if cell.cell_type == "code").source, lesson)
     return list(seen.values())
 
 
@@ -94,7 +90,7 @@ def test_the_setup_cell_prints_nothing_to_stderr(lesson, monkeypatch):
     A lesson whose setup cell is another's, word for word, is tested with that one."""
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     nb = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
-    setup = _setup_cell(lesson)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code")
     nb.cells = [setup]
     NotebookClient(nb, timeout=120, config=kernel_client_config(),
                    resources={"metadata": {"path": str(release_notebook(REPOSITORY_ROOT, lesson).parent)}}).execute()
