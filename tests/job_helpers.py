@@ -12,3 +12,10 @@ def exit_for_killer(root, student, lesson):
     if student == "killer":
         os._exit(1)
     return Result(student, lesson, Status.GRADED, score=1.0, max_score=1.0)
+
+
+def where_am_i(root, student, lesson):
+    """A job whose notes are the worker's COURSE_TEST_MARK variable, directory and module path."""
+    import sys
+    return Result(student, lesson, Status.GRADED,
+                  notes=[os.environ.get("COURSE_TEST_MARK"), os.getcwd(), list(sys.path)])

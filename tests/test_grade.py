@@ -95,3 +95,18 @@ def test_a_job_that_kills_its_worker_fails_alone(tmp_path):
     assert [(r.student, r.status) for r in results] == [
         ("ada", Status.GRADED), ("bo", Status.GRADED), ("killer", Status.FAILED)]
     assert "worker" in results[-1].reason
+
+
+def test_a_worker_starts_with_the_environment_directory_and_path_of_now(tmp_path, monkeypatch):
+    """The workers are forked from a fork server that outlives one pool: each new pool's workers
+    still see the environment, the working directory and sys.path as they are when it starts."""
+    pairs = [("ada", LESSON)]
+    _run_jobs(tmp_path, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+              job=job_helpers.where_am_i, setup=None)  # the fork server is running from here on
+    monkeypatch.setenv("COURSE_TEST_MARK", "now")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "extra"))
+    (result,) = _run_jobs(tmp_path, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+                          job=job_helpers.where_am_i, setup=None)
+    mark, directory, path = result.notes
+    assert (mark, directory, path[0]) == ("now", str(tmp_path), str(tmp_path / "extra"))
