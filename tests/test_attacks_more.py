@@ -20,6 +20,7 @@ import nbformat
 import pytest
 import tiny_course
 from conftest import needs_bubblewrap
+from lean_notebooks import lean
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course import cells, gradebook, submissions
@@ -530,12 +531,15 @@ def test_an_honest_alternative_is_not_flagged(cell):
 def lesson01(tmp_path_factory):
     root = make_course(REPOSITORY_ROOT, tmp_path_factory.mktemp("lesson01"), [LESSON])
     release(root, [LESSON], update_readme=False)
-    submissions.submit(root, "honest_alternatives", LESSON, submissions.answered(root, LESSON, HONEST_01))
+    # without the demonstration cells no exercise needs (tests/lean_notebooks.py): none of these
+    # answers or attacks is about them, and they would train the lesson's models four times more
+    submissions.submit(root, "honest_alternatives", LESSON,
+                       lean(submissions.answered(root, LESSON, HONEST_01)))
     submissions.submit(root, "keras2_input_shape", LESSON,
-                       submissions.answered(root, LESSON, {"build_model": KERAS2_BUILD_MODEL}))
+                       lean(submissions.answered(root, LESSON, {"build_model": KERAS2_BUILD_MODEL})))
     submissions.submit(root, "skip_execution_tag", LESSON,
-                       tag_test_cells(submissions.blank(root, LESSON), "skip-execution"))
-    magic = submissions.blank(root, LESSON)
+                       tag_test_cells(lean(submissions.blank(root, LESSON)), "skip-execution"))
+    magic = lean(submissions.blank(root, LESSON))
     answer = next(c for c in magic.cells if cells.grade_id(c) == "dense_params")
     answer.source = f"%time {EMPTY_LATER_CELLS}\n" + answer.source
     submissions.submit(root, "time_magic", LESSON, magic)

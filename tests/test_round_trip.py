@@ -8,6 +8,7 @@ import zipfile
 import lms_exports as lms
 import pytest
 from conftest import own_code_overrides
+from lean_notebooks import lean
 from lms_exports import LESSON
 
 from course import submissions
@@ -31,10 +32,12 @@ def trip(tmp_path_factory):
     lms.write_roster(root / "roster.csv")
     wrong = submissions.wrong_answers(root, LESSON)[0]
     broken, _ = submissions.with_syntax_error(root, LESSON)
+    # handed in without the demonstration cells no exercise needs (tests/lean_notebooks.py):
+    # this test is about the files and the grades, not about training the lesson's models again
     notebooks = {
-        "s001": lms.notebook_bytes(submissions.answered(root, LESSON)),
-        "s002": lms.notebook_bytes(submissions.with_wrong_answer(root, LESSON, wrong)),
-        "s003": lms.notebook_bytes(broken),                           # the later upload
+        "s001": lms.notebook_bytes(lean(submissions.answered(root, LESSON))),
+        "s002": lms.notebook_bytes(lean(submissions.with_wrong_answer(root, LESSON, wrong))),
+        "s003": lms.notebook_bytes(lean(broken)),                     # the later upload
         "s003_older": lms.notebook_bytes(submissions.blank(root, LESSON)),
     }
     members, expected = lms.canvas_class(notebooks)
