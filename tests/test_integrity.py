@@ -5,12 +5,12 @@ import csv
 import honest_answers
 import nbformat
 import pytest
-from conftest import LESSONS
+from conftest import LESSONS, own_code_overrides
 
 from course import cells, gradebook, submissions
 from course.cli import main
 from course.demo import make_course
-from course.grade import NO_SANDBOX, grade
+from course.grade import grade
 from course.integrity import review
 from course.kernel_zygote import formula_term_problem
 from course.nbgrader_plugins import ResilientExecute
@@ -400,7 +400,7 @@ def test_a_flagged_score_is_withheld_until_reviewed(tmp_path, capsys):
     root = make_course(REPOSITORY_ROOT, tmp_path / "course", [LESSON])
     from course.release import release
     release(root, [LESSON], update_readme=False)
-    nothing_to_run = submissions.blank(root, LESSON)  # plain Python kernels: no TensorFlow
+    nothing_to_run = submissions.blank(root, LESSON)  # warm kernels, or plain Python kernels
     for cell in nothing_to_run.cells:
         if cell.cell_type == "code" and not cells.is_test(cell) and cells.grade_id(cell) != "checks":
             cell.source = "pass"
@@ -413,7 +413,7 @@ def test_a_flagged_score_is_withheld_until_reviewed(tmp_path, capsys):
             cell.source = "import keras\n\n" + answers["linear_predict"]  # the test's oracle needs it
     for student, nb in (("honest", nothing_to_run), ("forger", forged), ("forger2", forged)):
         submissions.submit(root, student, LESSON, nb)
-    results = {r.student: r for r in grade(root, jobs=1, overrides=NO_SANDBOX, progress=False)}
+    results = {r.student: r for r in grade(root, jobs=1, overrides=own_code_overrides(), progress=False)}
     assert results["forger"].status is Status.FLAGGED and "check_equal" in results["forger"].reason
     assert results["honest"].status is Status.GRADED
 

@@ -49,6 +49,7 @@ class ServerWatch:
 
 def test_two_classes_graded_by_two_workers_fork_every_kernel_from_one_server(released_tiny_course,
                                                                             tmp_path):
+    warm_kernels.stop_all()  # none of this process's earlier tests' servers
     firsts = []
     with ServerWatch() as watch:
         for number in range(2):
@@ -78,6 +79,7 @@ def test_workers_whose_lent_server_has_ended_use_servers_of_their_own(released_t
         return zygote.shared()
 
     monkeypatch.setattr(warm_kernels, "share", share_then_end)
+    warm_kernels.stop_all()
     with ServerWatch() as watch:
         results = grade(root, jobs=2, progress=False)
     assert {r.student: r.score for r in results if r.student in earned} == earned
