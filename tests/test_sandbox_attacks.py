@@ -18,6 +18,7 @@ import tiny_course
 from conftest import copy_course, needs_bubblewrap
 from tiny_course import FULL, HIDDEN_MARKER, LESSON, SOLUTIONS
 
+from course import warm_kernels
 from course.grade import grade
 from course.nbgrader_plugins import ResilientExecute
 from course.sandbox import SandboxedKernelManager, kill_kernels
@@ -160,16 +161,19 @@ def _snapshot(folder):
 
 
 def _sandbox_processes(marker):
-    """PIDs of processes whose mounts name `marker` (the sandboxes bind their socket directory,
-    made under it): the processes of this test's sandboxes, whatever uid or name they took."""
+    """PIDs of processes whose mounts name a kernel's socket directory under `marker` (each
+    kernel's sandbox binds its own, course-kernel-*): the processes of this test's kernels, whatever
+    uid or name they took. The warm-kernel server (it binds only the folder above them) lives on
+    with the grading process, by design."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if marker in (proc / "mountinfo").read_text():
-                    found.append(int(proc.name))
+                mounts = (proc / "mountinfo").read_text()
             except OSError:
                 continue
+            if any(marker in line and "/course-kernel-" in line for line in mounts.splitlines()):
+                found.append(int(proc.name))
     return found
 
 
@@ -196,6 +200,8 @@ def attacked(released_tiny_course, tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("TMPDIR", str(kernels_tmp))
+            patch.setattr(tempfile, "tempdir", None)  # this process's too: TMPDIR is read again
+            warm_kernels.stop_all()  # the warm-kernel server's sockets folder is made there anew
             results = {r.student: r for r in grade(root, overrides=OVERRIDES, progress=False)}
     finally:
         faulthandler.cancel_dump_traceback_later()
@@ -255,7 +261,9 @@ def test_submitted_source_and_the_gradebook_are_untouched(attacked):
 def test_links_planted_by_the_kernel_stay_in_the_sandbox(attacked):
     root = attacked["root"]
     assert "runtime PermissionError" in _outputs(root, "links", "add")
-    assert not list(attacked["kernels_tmp"].iterdir()), "socket directories are removed"
+    kernels = list(attacked["kernels_tmp"].rglob("course-kernel-*"))
+    assert not kernels, "the kernels' socket directories are removed"
+    assert list(attacked["kernels_tmp"].glob("course-warm-*")), "the warm kernels' sockets were there"
 
 
 def test_disks_are_limited_and_nothing_comes_back(attacked):
