@@ -162,9 +162,9 @@ def _snapshot(folder):
 
 def _sandbox_processes(marker):
     """PIDs of processes whose mounts name a kernel's socket directory under `marker` (each
-    kernel's sandbox binds its own, course-kernel-*): the processes of this test's kernels, whatever
-    uid or name they took. The warm-kernel server (it binds only the folder above them) lives on
-    with the grading process, by design."""
+    kernel's sandbox binds its own, course-kernel-*): the processes of the kernels, whatever uid or
+    name they took. The warm-kernel server (it binds only the folder above them) lives on with the
+    grading process, by design."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -180,7 +180,8 @@ def _sandbox_processes(marker):
 @pytest.fixture(scope="module")
 def attacked(released_tiny_course, tmp_path_factory):
     root = copy_course(released_tiny_course, tmp_path_factory.mktemp("attacks") / "course")
-    kernels_tmp = tmp_path_factory.mktemp("kernels")  # socket directories: TMPDIR of the workers
+    # socket directories: TMPDIR of the workers, or the folder of this process's warm-kernel server
+    kernels_tmp = tmp_path_factory.mktemp("kernels")
     attacks = _attacks(root)
     for student, (replace, _, _) in attacks.items():
         tiny_course.submit(root, student, tiny_course.answered(root, replace))
@@ -200,14 +201,12 @@ def attacked(released_tiny_course, tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("TMPDIR", str(kernels_tmp))
-            patch.setattr(tempfile, "tempdir", None)  # this process's too: TMPDIR is read again
-            warm_kernels.stop_all()  # the warm-kernel server's sockets folder is made there anew
             results = {r.student: r for r in grade(root, overrides=OVERRIDES, progress=False)}
     finally:
         faulthandler.cancel_dump_traceback_later()
     after = {"submitted": _snapshot(root / "submitted"), "source": _snapshot(root / "source")}
     return {"root": root, "attacks": attacks, "results": results, "before": before, "after": after,
-            "gradebook_mode": gradebook_mode, "leftover": _sandbox_processes(str(kernels_tmp)),
+            "gradebook_mode": gradebook_mode, "leftover": _sandbox_processes(str(kernels_tmp)) + _sandbox_processes(warm_kernels.sockets_root()),
             "kernels_tmp": kernels_tmp}
 
 
@@ -261,9 +260,9 @@ def test_submitted_source_and_the_gradebook_are_untouched(attacked):
 def test_links_planted_by_the_kernel_stay_in_the_sandbox(attacked):
     root = attacked["root"]
     assert "runtime PermissionError" in _outputs(root, "links", "add")
-    kernels = list(attacked["kernels_tmp"].rglob("course-kernel-*"))
+    kernels = [*attacked["kernels_tmp"].rglob("course-kernel-*"),
+               *Path(warm_kernels.sockets_root()).glob("course-kernel-*")]
     assert not kernels, "the kernels' socket directories are removed"
-    assert list(attacked["kernels_tmp"].glob("course-warm-*")), "the warm kernels' sockets were there"
 
 
 def test_disks_are_limited_and_nothing_comes_back(attacked):

@@ -8,6 +8,7 @@ import psutil
 import pytest
 import tiny_course
 from conftest import copy_course, needs_bubblewrap
+from test_warm_kernels import stop_servers_of
 from traitlets.config import Config
 
 from course import warm_kernels
@@ -18,8 +19,8 @@ pytestmark = [needs_bubblewrap, pytest.mark.slow, pytest.mark.xdist_group("tiny_
 
 
 class ServerWatch:
-    """The PIDs of every warm-kernel server (a Python running course/kernel_zygote.py's source,
-    started by bwrap) among this process's descendants while it runs, sampled every 50 ms (a server lives at least
+    """The PIDs of every warm-kernel server preloading numpy alone (a Python running
+    course/kernel_zygote.py's source, started by bwrap; the tiny course's) among this process's descendants while it runs, sampled every 50 ms (a server lives at least
     as long as the class is graded: seconds)."""
 
     def __init__(self):
@@ -32,7 +33,7 @@ class ServerWatch:
                 try:  # the kernels it forks have its command line, but not bwrap as parent
                     command, parent = process.cmdline(), process.parent()
                     server = any("The warm-kernel server" in part for part in command[:3]) and (
-                        parent is not None and parent.name() == "bwrap")
+                        command[-1] == "numpy" and parent is not None and parent.name() == "bwrap")
                 except psutil.Error:  # ended meanwhile
                     continue
                 if server:
@@ -49,7 +50,7 @@ class ServerWatch:
 
 def test_two_classes_graded_by_two_workers_fork_every_kernel_from_one_server(released_tiny_course,
                                                                             tmp_path):
-    warm_kernels.stop_all()  # none of this process's earlier tests' servers
+    stop_servers_of(["numpy"])  # none of this process's earlier tests' servers
     firsts = []
     with ServerWatch() as watch:
         for number in range(2):
@@ -60,7 +61,7 @@ def test_two_classes_graded_by_two_workers_fork_every_kernel_from_one_server(rel
             firsts.append(sorted(watch.seen))
     assert len(firsts[0]) == 1, f"servers of the first class: {firsts[0]}"
     assert firsts[1] == firsts[0], "the second class was graded with the same server"
-    (zygote,) = [z for z in warm_kernels._servers.values() if z.alive()]
+    (zygote,) = [z for z in warm_kernels._servers.values() if z.alive() and z.modules == ("numpy",)]
     assert zygote.process.pid in {p.pid for p in psutil.Process(firsts[0][0]).parents()}, \
         "the server is this (grading) process's own"
 
@@ -79,7 +80,7 @@ def test_workers_whose_lent_server_has_ended_use_servers_of_their_own(released_t
         return zygote.shared()
 
     monkeypatch.setattr(warm_kernels, "share", share_then_end)
-    warm_kernels.stop_all()
+    stop_servers_of(["numpy"])
     with ServerWatch() as watch:
         results = grade(root, jobs=2, progress=False)
     assert {r.student: r.score for r in results if r.student in earned} == earned
