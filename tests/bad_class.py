@@ -53,10 +53,12 @@ def build(root):
                                                        "exception ZeroDivisionError", "build_network"]),
            _answers(root, {"dense_forward": "def dense_forward(X, W, b, activation:\n    return 0",
                            "build_network": "1 / 0\n\n" + solution["build_network"]}))
+    # One cell that computes forever, one that waits forever (no CPU spent: the machine's other
+    # jobs go on meanwhile); each costs the timeout.
     submit(Case("stuck", "graded", FULL - 3 - 2, ["timeout", "relu", "test_collapse_linear"]),
            _answers(root, {"relu": "while True:\n    pass\n\n" + solution["relu"],
-                           "collapse_linear": "def collapse_linear(W1, b1, W2, b2):\n"
-                                              "    while True:\n        pass"}))
+                           "collapse_linear": "import time\n\n\ndef collapse_linear(W1, b1, W2, b2):\n"
+                                              "    time.sleep(10**6)"}))
     # At most one kernel death per student: a death costs two of the four restarts allowed.
     # Code that crashes the kernel or forks is also flagged for review (course/integrity.py): the
     # grade is still computed, and withheld until the instructor accepts it.
