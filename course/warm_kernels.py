@@ -174,7 +174,8 @@ class Zygote:
 
 class BorrowedZygote(Zygote):
     """The server of the parent process, used by a grading worker: the same requests, but the
-    worker neither starts nor stops it (its kernels start cold if it has gone)."""
+    worker neither starts nor stops it (a kernel whose manager found it running starts cold if it
+    has gone since; later managers use the worker's own server)."""
 
     def __init__(self, shared):
         self.modules, self.wrapper, self.socket = shared.modules, shared.wrapper, shared.socket
@@ -205,9 +206,9 @@ def lend(shared):
 
 
 def borrowed(modules, command):
-    """The parent's server lent to this worker, if it preloads `modules`, runs in the sandbox
-    that `command(root, argv)` makes for its sockets root and uid (command(root, argv, uid)), and
-    is running; else None."""
+    """The parent's server lent to this worker if it preloads `modules`, is running, and runs in
+    the sandbox this worker's own would run in (`command(root, argv, uid)` wraps argv in it); else
+    None."""
     for zygote in _lent:
         if (zygote.modules == tuple(modules) and zygote.alive()
                 and zygote.wrapper == tuple(command(zygote.root, [], zygote.uid))):
