@@ -112,7 +112,7 @@ c.SandboxedKernelManager.max_message_bytes = 64 * 2**20
 # One OpenMP/TensorFlow thread per kernel: the parallel jobs fill the cores (on 2 cores this
 # graded 24 submissions in 186 s against 191 s with TensorFlow's own thread count).
 c.SandboxedKernelManager.threads = 1
-# Warm kernels: `course grade` imports these once in a sandboxed server, and its workers fork every
+# Warm kernels: each grading process imports these once in a sandboxed server and forks every
 # kernel from it (course/kernel_zygote.py), in namespaces of its own, so no submission pays for
 # TensorFlow's import. Not ipywidgets or matplotlib: they set themselves up for the kernel they
 # are imported in. statsmodels (lesson 06's setup cell, about 2 s) imports neither, nor IPython,

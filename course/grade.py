@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course import gradebook, warm_kernels
+from course import gradebook
 from course.engine import grade_on_cluster, scheduler_address
 from course.errors import CourseError
 from course.intake import find_submissions
@@ -24,7 +24,7 @@ from course.job import STAGING, grade_one, init_worker
 from course.nbgrader_api import load_config
 from course.report import status_line, write_report
 from course.result import Result
-from course.sandbox import sandbox_refusal, shared_warm_server
+from course.sandbox import sandbox_refusal
 from course.status import Note, Status
 
 NO_SANDBOX = {"Execute": {"kernel_manager_class": "jupyter_client.manager.AsyncKernelManager"}}
@@ -77,16 +77,15 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
             results = grade_on_cluster(root, pairs, address, overrides, on_result=count)
             bar.close()
         else:
-            results = _run_jobs(root, pairs, jobs, overrides, progress, server=shared_warm_server(config))
+            results = _run_jobs(root, pairs, jobs, overrides, progress)
         gradebook.export_csv(root)
         write_report(root, results)
     return results
 
 
-def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_worker, server=None):
+def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_worker):
     """Run `job` for every pair in a pool of `jobs` worker processes, each set up by
-    `setup(root, overrides)` and forking its kernels from `server` (a warm_kernels.SharedServer
-    of this process, or None). A job whose worker process died (which ends the whole pool) is
+    `setup(root, overrides)`. A job whose worker process died (which ends the whole pool) is
     tried again alone, in a pool of its own; if it kills that one too, it is FAILED and the
     others go on."""
     jobs = max(1, min(jobs or default_jobs(), len(pairs)))
@@ -97,10 +96,10 @@ def _run_jobs(root, pairs, jobs, overrides, progress, job=grade_one, setup=init_
         results.append(result)
         count(result)
 
-    for pair, outcome in _pool(root, pairs, jobs, overrides, job, setup, server):
+    for pair, outcome in _pool(root, pairs, jobs, overrides, job, setup):
         broken.append(pair) if isinstance(outcome, BrokenProcessPool) else done(outcome)
     for pair in broken:
-        for _, outcome in _pool(root, [pair], 1, overrides, job, setup, server):
+        for _, outcome in _pool(root, [pair], 1, overrides, job, setup):
             done(_failed(pair, Note.WORKER_DIED.say()) if isinstance(outcome, BrokenProcessPool)
                  else outcome)
     bar.close()
@@ -120,7 +119,7 @@ def _progress(total, description, progress):
     return bar, count
 
 
-def _pool(root, pairs, jobs, overrides, job, setup, server):
+def _pool(root, pairs, jobs, overrides, job, setup):
     """(pair, Result or BrokenProcessPool) for each pair, as the jobs finish. The workers are
     forked from multiprocessing's fork server, which imports nbgrader and the course once for
     every pool of this process (a spawned worker spent about 2 s of CPU importing them)."""
@@ -128,7 +127,7 @@ def _pool(root, pairs, jobs, overrides, job, setup, server):
     context.set_forkserver_preload(["course.job"])
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
                              initargs=(setup, dict(os.environ), os.getcwd(), list(sys.path),
-                                       str(root), overrides, server)) as pool:
+                                       str(root), overrides)) as pool:
         futures = {pool.submit(job, str(root), *pair): pair for pair in pairs}
         for future in as_completed(futures):
             pair = futures[future]
@@ -140,15 +139,14 @@ def _pool(root, pairs, jobs, overrides, job, setup, server):
                 yield pair, _failed(pair, Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300]))
 
 
-def _start_worker(setup, environment, directory, path, root, overrides, server):
+def _start_worker(setup, environment, directory, path, root, overrides):
     """A new worker: this process's environment, directory and module path as they are now (a
-    forked worker has the fork server's, from when it started), its warm-kernel server
-    (warm_kernels.lend), then `setup(root, overrides)` unless `setup` is None."""
+    forked worker has the fork server's, from when it started), then `setup(root, overrides)`
+    unless `setup` is None."""
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(directory)
     sys.path[:] = path
-    warm_kernels.lend(server)
     if setup is not None:
         setup(root, overrides)
 

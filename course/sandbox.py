@@ -65,21 +65,6 @@ def sandbox_refusal(config):
     return None
 
 
-def shared_warm_server(config):
-    """Start, in this process, the warm-kernel server that the kernels of this nbgrader config
-    fork from, and return the warm_kernels.SharedServer its grading workers borrow
-    (warm_kernels.lend); None where those kernels are not the sandboxed ones or preload nothing.
-    Call it where sandbox_refusal(config) said nothing."""
-    manager = config.Execute.get("kernel_manager_class")
-    if isinstance(manager, str):
-        manager = import_item(manager)
-    if not (isinstance(manager, type) and issubclass(manager, SandboxedKernelManager)):
-        return None
-    kernels = manager(config=config)
-    shutil.rmtree(kernels.runtime_dir, ignore_errors=True)  # it starts no kernel
-    return kernels.share_server()
-
-
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
 WORKDIR = "/sandbox"  # the kernel's working directory: a fresh tmpfs
 
@@ -168,8 +153,6 @@ def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes, open_files=256)
 
 
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
-SERVER_TMPFS_BYTES = 16 * 2**20  # the warm-kernel server's own /tmp and working directory (each
-# kernel it forks mounts its own, of workdir_bytes and tmp_bytes)
 _live = weakref.WeakSet()  # the sandboxed kernel managers of this process
 
 
@@ -202,32 +185,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.uid = self._own_uid = 60000 + os.getpid() % 5000  # the kernel's, as root
-        # the parent process's server where this worker was lent one that fits (warm_kernels.lend)
-        self._zygote = warm_kernels.borrowed(self.preload, self._server_command) if self.preload else None
-        root = self._zygote.root if self._zygote else warm_kernels.sockets_root() if self.preload else None
-        self.runtime_dir = tempfile.mkdtemp(prefix="course-kernel-", dir=root)
+        self.runtime_dir = tempfile.mkdtemp(prefix="course-kernel-",
+                                            dir=warm_kernels.sockets_root() if self.preload else None)
+        self.uid = 60000 + os.getpid() % 5000
         os.chmod(self.runtime_dir, 0o700)
         self.transport = "ipc"
         self.ip = os.path.join(self.runtime_dir, "ipc")
         self.connection_file = os.path.join(self.runtime_dir, "connection.json")
         _live.add(self)
-
-    def _server_command(self, root, argv, uid):
-        """`argv` wrapped in the sandbox of the warm-kernel server for these kernels."""
-        return sandbox_command(argv, root, memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
-                               processes=self.processes, uid=uid, workdir_bytes=SERVER_TMPFS_BYTES,
-                               tmp_bytes=SERVER_TMPFS_BYTES, open_files=self.open_files,
-                               threads=self.threads, limits=False)
-
-    def share_server(self):
-        """Start the warm-kernel server these kernels fork from in this process and return what
-        a worker process needs to borrow it (warm_kernels.SharedServer), or None where they
-        start cold (nothing to preload)."""
-        if not self.preload:
-            return None
-        uid = self._own_uid
-        return warm_kernels.share(self.preload, lambda root, argv: self._server_command(root, argv, uid), uid)
 
     def client(self, **kwargs):
         """A client whose sockets drop any message part larger than max_message_bytes (ZeroMQ's
@@ -242,6 +207,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         # A signal would reach bwrap, not the kernel (its own session): interrupt by message.
         self.kernel_spec.interrupt_mode = "message"
         root = os.geteuid() == 0
+        if root:
+            self._open_runtime_dir()
         if self.preload and await self._launch_warm():
             connection_info = self.provisioner.connection_info
         else:
@@ -252,15 +219,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chmod(self.runtime_dir, 0o750)  # the kernel can no longer create files there
 
     async def _launch_warm(self):
-        """Fork the kernel from the warm-kernel server (the parent process's where it lent one,
-        else this process's own); False where that cannot be done here (the kernel then starts
-        cold)."""
-        uid = self._own_uid
-        zygote = self._zygote or warm_kernels.Zygote.get(
-            self.preload, lambda root, argv: self._server_command(root, argv, uid), uid)
-        self.uid = zygote.uid
-        if os.geteuid() == 0:
-            self._open_runtime_dir()
+        """Fork the kernel from this process's warm-kernel server; False where that cannot be
+        done here (the kernel then starts cold)."""
+        root = os.geteuid() == 0
+        if root:
+            os.chown(warm_kernels.sockets_root(), 0, self.uid)
+            os.chmod(warm_kernels.sockets_root(), 0o770)
+        zygote = warm_kernels.Zygote.get(self.preload, lambda runtime_root, argv: sandbox_command(
+            argv, runtime_root, memory_bytes=self.memory_bytes, cpu_seconds=self.cpu_seconds,
+            processes=self.processes, uid=self.uid, workdir_bytes=self.workdir_bytes,
+            tmp_bytes=self.tmp_bytes, open_files=self.open_files, threads=self.threads, limits=False))
         request = {"connection_file": self.connection_file, "runtime_dir": self.runtime_dir,
                    "workdir": WORKDIR, "workdir_bytes": self.workdir_bytes, "python_dirs": python_dirs(),
                    "tmp_bytes": self.tmp_bytes,
@@ -270,7 +238,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                    "seccomp": (base64.b64encode(syscall_filter.bpf_program()).decode()
                                if self.seccomp else None)}
         try:
-            process = await zygote.fork(request)
+            process = await zygote.fork(request, uid=self.uid if root else None)
         except warm_kernels.WarmKernelsUnavailable as error:
             self.log.warning("%s: this kernel starts cold", error)
             return False
@@ -278,11 +246,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return True
 
     async def _launch_cold(self, kernel_cmd, **kw):
-        """Start the kernel in a sandbox of its own, as this process's uid (a borrowed server's is
-        shared by the kernels of every worker); returns the connection info."""
-        self.uid = self._own_uid
-        if os.geteuid() == 0:
-            self._open_runtime_dir()
+        """Start the kernel in a sandbox of its own; returns the connection info."""
         kw["env"] = {}
         kw["cwd"] = self.runtime_dir  # of bwrap itself; never the autograded folder
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's

@@ -1,16 +1,12 @@
-"""Warm kernels: one sandboxed server imports the course's modules once and forks each student
-kernel from there (course/kernel_zygote.py says how a forked kernel is kept apart).
-SandboxedKernelManager uses this when `preload` names modules. `course grade` starts the server
-in its own process and lends it to its worker processes (share, lend): one server for every
-worker and every class that process grades, started once (TensorFlow's import: about 9 s of CPU).
+"""Warm kernels: one sandboxed server per grading process imports the course's modules once and
+forks each student kernel from there (course/kernel_zygote.py says how a forked kernel is kept
+apart). SandboxedKernelManager uses this when `preload` names modules.
 
 What the grader holds of a forked kernel is a ForkedProcess: the forked process's PID and a
 pidfd of it, which cannot reach another process once that PID is reused.
 """
 import asyncio
 import atexit
-import dataclasses
-import itertools
 import json
 import multiprocessing.util
 import os
@@ -73,73 +69,43 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-_servers = {}  # (preloaded modules, sandbox command) -> the Zygote of this process
-_numbers = itertools.count()
-_lent = []  # the SharedServer a grading worker was lent by its parent process (lend), if any
-
-
-@dataclasses.dataclass(frozen=True)
-class SharedServer:
-    """What a worker process needs to fork its kernels from its parent's server (pickled into
-    the worker): the modules, the sandbox command around the server, its socket, its sockets
-    root, the uid its kernels run as (as root) and its PID."""
-    modules: tuple
-    wrapper: tuple
-    socket: str
-    root: str
-    uid: int
-    pid: int
+_servers = {}  # preloaded modules -> the Zygote of this process
 
 
 class Zygote:
     """The warm-kernel server of this process: started on first use inside the sandbox (the
-    system read-only, no network, an unprivileged uid), restarted if it has died. `command(root,
-    argv)` wraps argv in the sandbox; `uid` is the uid it runs as when the grader is root."""
+    system read-only, no network, an unprivileged uid), restarted if it has died."""
 
-    def __init__(self, modules, command, uid):
-        self.modules, self.uid = tuple(modules), uid
+    def __init__(self, modules, command):
+        self.modules = tuple(modules)
         self.root = sockets_root()
-        self.socket = os.path.join(self.root, f"zygote-{next(_numbers)}.sock")
-        self.wrapper = tuple(command(self.root, []))
-        if os.geteuid() == 0:  # the server and its kernels (as `uid`) make their sockets there
-            os.chown(self.root, 0, uid)
-            os.chmod(self.root, 0o770)
+        self.socket = os.path.join(self.root, "zygote.sock")
+        if os.path.lexists(self.socket):  # a dead server's
+            os.unlink(self.socket)
         # Its source is passed on the command line: the course's own files stay outside the sandbox.
         source = Path(kernel_zygote.__file__).read_text(encoding="utf-8")
-        self.process = subprocess.Popen([*self.wrapper, sys.executable, "-c", source, self.socket,
-                                         *self.modules],
+        self.process = subprocess.Popen(command(self.root, [
+            sys.executable, "-c", source, self.socket, *self.modules]),
             cwd=self.root, env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
 
     @classmethod
-    def get(cls, modules, command, uid):
-        """The running server of this process for `modules` in the sandbox `command` makes."""
-        key = (tuple(modules), tuple(command(sockets_root(), [])))
-        zygote = _servers.get(key)
-        if zygote is None or not zygote.alive():
-            zygote = _servers[key] = cls(modules, command, uid)
+    def get(cls, modules, command):
+        """The running server for `modules`; `command(root, argv)` wraps argv in the sandbox."""
+        zygote = _servers.get(tuple(modules))
+        if zygote is None or zygote.process.poll() is not None:
+            zygote = _servers[tuple(modules)] = cls(modules, command)
         return zygote
-
-    def alive(self):
-        return self.process.poll() is None
-
-    def stop(self):
-        self.process.kill()
-
-    def shared(self):
-        """This server as a worker process borrows it (SharedServer)."""
-        return SharedServer(self.modules, self.wrapper, self.socket, self.root, self.uid,
-                            self.process.pid)
 
     async def ready(self):
         deadline = time.monotonic() + START_SECONDS
         while not os.path.exists(self.socket):
-            if not self.alive() or time.monotonic() > deadline:
-                self.stop()
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
                 raise WarmKernelsUnavailable("the warm-kernel server did not start")
             await asyncio.sleep(0.1)
 
-    async def fork(self, request):
+    async def fork(self, request, uid=None):
         """A kernel forked for `request` (see course.kernel_zygote); returns its ForkedProcess.
         Raises WarmKernelsUnavailable if no forked process reports within START_SECONDS."""
         await self.ready()
@@ -147,8 +113,8 @@ class Zygote:
         path = os.path.join(request["runtime_dir"], FORK_SOCKET)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
             listener.bind(path)
-            if os.geteuid() == 0:
-                os.chown(path, 0, self.uid)
+            if uid is not None:
+                os.chown(path, 0, uid)
                 os.chmod(path, 0o660)
             listener.listen(1)
             listener.setblocking(False)
@@ -161,7 +127,7 @@ class Zygote:
             try:
                 connection, _ = await asyncio.wait_for(loop.sock_accept(listener), START_SECONDS)
             except TimeoutError:
-                self.stop()  # whatever broke it, the next kernel gets a new server
+                self.process.kill()  # whatever broke it, the next kernel gets a new server
                 raise WarmKernelsUnavailable("no kernel was forked (see course.kernel_zygote)") from None
         os.unlink(path)
         with connection:
@@ -170,50 +136,6 @@ class Zygote:
             process = ForkedProcess(pid)
             connection.sendall(b"1")
         return process
-
-
-class BorrowedZygote(Zygote):
-    """The server of the parent process, used by a grading worker: the same requests, but the
-    worker neither starts nor stops it (a kernel whose manager found it running starts cold if it
-    has gone since; later managers use the worker's own server)."""
-
-    def __init__(self, shared):
-        self.modules, self.wrapper, self.socket = shared.modules, shared.wrapper, shared.socket
-        self.root, self.uid = shared.root, shared.uid
-        try:
-            self._pidfd = os.pidfd_open(shared.pid)
-        except OSError:
-            self._pidfd = None
-
-    def alive(self):
-        return self._pidfd is not None and not select.select([self._pidfd], [], [], 0)[0]
-
-    def stop(self):
-        pass
-
-
-def share(modules, command, uid):
-    """Start this process's server for `modules` now (command, uid: as for Zygote) and return
-    the SharedServer its grading workers borrow (lend), so that one server serves every worker of
-    this process and every class it grades."""
-    return Zygote.get(modules, command, uid).shared()
-
-
-def lend(shared):
-    """In a grading worker: fork the kernels from `shared` (a SharedServer, or None for none),
-    the parent's server, wherever the worker's own would be the same (borrowed)."""
-    _lent[:] = [] if shared is None else [BorrowedZygote(shared)]
-
-
-def borrowed(modules, command):
-    """The parent's server lent to this worker if it preloads `modules`, is running, and runs in
-    the sandbox this worker's own would run in (`command(root, argv, uid)` wraps argv in it); else
-    None."""
-    for zygote in _lent:
-        if (zygote.modules == tuple(modules) and zygote.alive()
-                and zygote.wrapper == tuple(command(zygote.root, [], zygote.uid))):
-            return zygote
-    return None
 
 
 _root = []
@@ -235,7 +157,6 @@ def stop_all():
     for zygote in _servers.values():
         zygote.process.kill()
         zygote.process.wait()
-    _lent.clear()
     _servers.clear()
     if _root:
         shutil.rmtree(_root.pop(), ignore_errors=True)

@@ -18,7 +18,6 @@ import tiny_course
 from conftest import copy_course, needs_bubblewrap
 from tiny_course import FULL, HIDDEN_MARKER, LESSON, SOLUTIONS
 
-from course import warm_kernels
 from course.grade import grade
 from course.nbgrader_plugins import ResilientExecute
 from course.sandbox import SandboxedKernelManager, kill_kernels
@@ -161,27 +160,23 @@ def _snapshot(folder):
 
 
 def _sandbox_processes(marker):
-    """PIDs of processes whose mounts name a kernel's socket directory under `marker` (each
-    kernel's sandbox binds its own, course-kernel-*): the processes of the kernels, whatever uid or
-    name they took. The warm-kernel server (it binds only the folder above them) lives on with the
-    grading process, by design."""
+    """PIDs of processes whose mounts name `marker` (the sandboxes bind their socket directory,
+    made under it): the processes of this test's sandboxes, whatever uid or name they took."""
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                mounts = (proc / "mountinfo").read_text()
+                if marker in (proc / "mountinfo").read_text():
+                    found.append(int(proc.name))
             except OSError:
                 continue
-            if any(marker in line and "/course-kernel-" in line for line in mounts.splitlines()):
-                found.append(int(proc.name))
     return found
 
 
 @pytest.fixture(scope="module")
 def attacked(released_tiny_course, tmp_path_factory):
     root = copy_course(released_tiny_course, tmp_path_factory.mktemp("attacks") / "course")
-    # socket directories: TMPDIR of the workers, or the folder of this process's warm-kernel server
-    kernels_tmp = tmp_path_factory.mktemp("kernels")
+    kernels_tmp = tmp_path_factory.mktemp("kernels")  # socket directories: TMPDIR of the workers
     attacks = _attacks(root)
     for student, (replace, _, _) in attacks.items():
         tiny_course.submit(root, student, tiny_course.answered(root, replace))
@@ -206,7 +201,7 @@ def attacked(released_tiny_course, tmp_path_factory):
         faulthandler.cancel_dump_traceback_later()
     after = {"submitted": _snapshot(root / "submitted"), "source": _snapshot(root / "source")}
     return {"root": root, "attacks": attacks, "results": results, "before": before, "after": after,
-            "gradebook_mode": gradebook_mode, "leftover": _sandbox_processes(str(kernels_tmp)) + _sandbox_processes(warm_kernels.sockets_root()),
+            "gradebook_mode": gradebook_mode, "leftover": _sandbox_processes(str(kernels_tmp)),
             "kernels_tmp": kernels_tmp}
 
 
@@ -260,9 +255,7 @@ def test_submitted_source_and_the_gradebook_are_untouched(attacked):
 def test_links_planted_by_the_kernel_stay_in_the_sandbox(attacked):
     root = attacked["root"]
     assert "runtime PermissionError" in _outputs(root, "links", "add")
-    kernels = [*attacked["kernels_tmp"].rglob("course-kernel-*"),
-               *Path(warm_kernels.sockets_root()).glob("course-kernel-*")]
-    assert not kernels, "the kernels' socket directories are removed"
+    assert not list(attacked["kernels_tmp"].iterdir()), "socket directories are removed"
 
 
 def test_disks_are_limited_and_nothing_comes_back(attacked):
