@@ -400,7 +400,7 @@ def test_a_flagged_score_is_withheld_until_reviewed(tmp_path, capsys):
     root = make_course(REPOSITORY_ROOT, tmp_path / "course", [LESSON])
     from course.release import release
     release(root, [LESSON], update_readme=False)
-    nothing_to_run = submissions.blank(root, LESSON)  # warm kernels, or plain Python kernels
+    nothing_to_run = submissions.blank(root, LESSON)  # every cell but the checks and tests: pass
     for cell in nothing_to_run.cells:
         if cell.cell_type == "code" and not cells.is_test(cell) and cells.grade_id(cell) != "checks":
             cell.source = "pass"
