@@ -215,6 +215,15 @@ MAGIC_CALLS = {"run_line_magic": 2, "run_cell_magic": 3, "system": 1, "getoutput
 _TRANSFORMER = TransformerManager()
 
 
+def _walk(node):
+    """ast.walk(node) as a list, made once per node: the rules walk each tree many times, and no
+    rule changes a tree."""
+    nodes = node.__dict__.get("_walked")
+    if nodes is None:
+        nodes = node._walked = list(ast.walk(node))
+    return nodes
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing found: where (a grade_id or "cell N", and the line in the cell) and why."""
@@ -227,10 +236,11 @@ class Finding:
         return f"{self.cell} line {self.line}: {self.rule}: {self.code}"
 
 
+@functools.lru_cache(maxsize=4096)
 def as_python(code, automagic=True):
     """The Python IPython runs for a cell (magics turned into calls), or None if it does not
     parse. A one-line cell that is not Python may be an automagic (`time f()`): IPython runs it
-    as `%time f()`, and so is it read."""
+    as `%time f()`, and so is it read. Cached: a class's submissions share most of their cells."""
     one_line = automagic and "\n" not in code.strip()
     for candidate in (code, "%" + code.strip()) if one_line else (code,):
         try:
@@ -242,8 +252,10 @@ def as_python(code, automagic=True):
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(code):
-    """The cell's syntax tree as IPython runs it; an empty module where it does not parse."""
+    """The cell's syntax tree as IPython runs it; an empty module where it does not parse.
+    Cached, so shared: no rule changes a tree."""
     source = as_python(code)
     return ast.parse(source) if source is not None else ast.Module(body=[], type_ignores=[])
 
@@ -251,7 +263,7 @@ def _parse(code):
 def _module_aliases(tree):
     """{name bound by an import: the module's top-level name}."""
     aliases = {}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 aliases[(alias.asname or alias.name).split(".")[0]] = alias.name.split(".")[0]
@@ -265,7 +277,7 @@ def _import_paths(tree):
     """{name an import binds: the full dotted path of what it binds} (`import numpy.ma as np`:
     np -> numpy.ma; `import keras`: keras -> keras; `from numpy import ma`: ma -> numpy.ma)."""
     paths = {}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
@@ -301,11 +313,11 @@ def derived_aliases(trees, modules):
     while grew:
         grew = False
         for tree in trees:
-            for node in ast.walk(tree):
+            for node in _walk(tree):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-                    roots = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in aliases}
+                    names = [n.id for t in targets for n in _walk(t) if isinstance(n, ast.Name)]
+                    roots = {n.id for n in _walk(node.value) if isinstance(n, ast.Name) and n.id in aliases}
                     for name in names:
                         if name not in aliases and _module_values(node.value, aliases):
                             aliases[name] = aliases[sorted(roots)[0]] if roots else "a class (type())"
@@ -420,9 +432,9 @@ class _Scopes(ast.NodeVisitor):
         arguments = node.args
         for default in arguments.defaults + [d for d in arguments.kw_defaults if d]:
             self.visit(default)
-        local = {a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)}
+        local = {a.arg for a in _walk(arguments) if isinstance(a, ast.arg)}
         body = node.body if isinstance(node.body, list) else [node.body]
-        declared = {n for s in body for g in ast.walk(s) if isinstance(g, ast.Global) for n in g.names}
+        declared = {n for s in body for g in _walk(s) if isinstance(g, ast.Global) for n in g.names}
         for statement in body:
             local |= _bound_in_scope(statement) - declared
         self.stack.append({"locals": local, "global": declared})
@@ -442,7 +454,7 @@ class _Scopes(ast.NodeVisitor):
         self.stack.pop()
 
     def _comprehension(self, node):
-        local = {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        local = {n.id for g in node.generators for n in _walk(g.target) if isinstance(n, ast.Name)}
         self.stack.append({"locals": local, "comprehension": True})
         for generator in node.generators:
             self.visit(generator.iter)
@@ -535,7 +547,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         found.append((getattr(node, "lineno", 0), rule, segment.splitlines()[0][:80]))
 
     magics = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         magic = _magic(node)
         if magic is None:
             continue
@@ -554,17 +566,17 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         elif name not in HARMLESS_MAGICS:
             flag(node, f"%{name} (a magic the course does not use)")
 
-    decorators = {id(d) for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+    decorators = {id(d) for n in _walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                    ast.ClassDef)) for d in n.decorator_list}
     own_attributes = _own_attribute_stores(tree)
     classes = {name: (plain, methods, others) for name, plain, methods, others
                in (*student_classes, *class_members([tree]))}
     plain_text_calls = _plain_text_calls(tree)
-    class_names = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+    class_names = {id(n.value) for n in _walk(tree) if isinstance(n, ast.Attribute)
                    and n.attr in NAMES_OF_THINGS and isinstance(n.value, ast.Attribute)
                    and n.value.attr == "__class__"}
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    defined_functions = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    called = {id(n.func) for n in _walk(tree) if isinstance(n, ast.Call)}
+    defined_functions = {n.name for n in _walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes = _Scopes(bound_before, checker_names).run(tree)
     for node in scopes.history_reads:
         flag(node, f"{node.id} (IPython's input history)")
@@ -581,7 +593,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         if name in protected or name in KERNEL_NAMES:
             flag(node, f"global {name} (rebinding a name the locked cells define)")
 
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 rule = _import_rule(alias.name)
@@ -658,7 +670,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if name in RECORD_MAKERS and any(
                     isinstance(a, ast.Constant) and isinstance(a.value, str)
                     and set(re.findall(r"\w+", a.value)) & checked_members
-                    for arg in node.args + [k.value for k in node.keywords] for a in ast.walk(arg)):
+                    for arg in node.args + [k.value for k in node.keywords] for a in _walk(arg)):
                 flag(node, f"{name}() with a field the checks read of a model (a fake model)")
             if name in ("assign", "assign_add", "assign_sub") and isinstance(node.func, ast.Attribute) \
                     and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "iterations":
@@ -686,7 +698,7 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for statement in node.body:
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
-                for name_node in ast.walk(statement):
+                for name_node in _walk(statement):
                     if isinstance(name_node, ast.Name) and isinstance(name_node.ctx, ast.Load) \
                             and name_node.id in methods:
                         flag(name_node, f"{name_node.id} (a method taken as a value in its class: called "
@@ -729,11 +741,11 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
     for node, name in _changes_arguments(tree):
         flag(node, f"changes its argument {name} in place (the test cell's own data: what it then "
                    "computes as expected)")
-    statement_targets = {id(part) for node in ast.walk(tree)
+    statement_targets = {id(part) for node in _walk(tree)
                          if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete))
                          for target in (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target])
                          for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])}
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)) \
                 and id(node) not in statement_targets:
             flag(node, f".{node.attr} bound as a loop, with, comprehension or unpacking target "
@@ -761,7 +773,7 @@ def class_members(trees):
     methods are the functions of its body that are neither static nor class methods."""
     found = []
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue
             bases = [b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", None) for b in node.bases]
@@ -777,7 +789,7 @@ def _plain_text_calls(tree):
     """Ids of the `.query` / `.eval` attributes called with one text that is a plain pandas
     expression (column names, numbers, operators, calls) and no keyword that names variables."""
     plain = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in PANDAS_TEXT_CALLS and len(node.args) == 1 \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
@@ -805,7 +817,7 @@ def _copied(function):
     """Names a function binds again to a new object (`x = np.array(x)`, `params =
     copy.deepcopy(params)`, `x = x * 1`): what it changes afterwards is its own."""
     copied = set()
-    for node in ast.walk(function):
+    for node in _walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call):
@@ -826,7 +838,7 @@ def _aliases_of(function, names):
     names, grew = set(names), True
     while grew:
         grew = False
-        for node in ast.walk(function):
+        for node in _walk(function):
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
                 pairs = [(t, node.value) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
             elif isinstance(node, ast.withitem) and node.optional_vars is not None:
@@ -842,8 +854,8 @@ def _aliases_of(function, names):
                         value, (ast.Name, ast.Subscript, ast.Attribute, ast.Starred, ast.Tuple, ast.List,
                                 ast.IfExp, ast.NamedExpr, ast.Call)):
                     continue  # a new object (x * 2, a comprehension, np.array(x)): the function's own
-                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(value)):
-                    for bound in ast.walk(target):
+                if any(isinstance(n, ast.Name) and n.id in names for n in _walk(value)):
+                    for bound in _walk(target):
                         if isinstance(bound, ast.Name) and isinstance(bound.ctx, ast.Store) \
                                 and bound.id not in names:
                             names.add(bound.id)
@@ -865,15 +877,15 @@ def _changes_arguments(tree):
     its object (`x.fill(0)`, `units.append(1)`), `out=x`, or numpy's in-place writers given it.
     A method's first argument (self) is its own object and passes."""
     found = []
-    methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
+    methods = {id(f) for c in _walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    for function in ast.walk(tree):
+    for function in _walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
         arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
         names = {a.arg for a in arguments[1 if id(function) in methods and arguments else 0:]}
         names = _aliases_of(function, names - _copied(function))
-        for node in ast.walk(function):
+        for node in _walk(function):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target] if isinstance(
                 node, (ast.AugAssign, ast.AnnAssign)) else []
             for target in targets:
@@ -915,17 +927,17 @@ def _own_attribute_stores(tree):
     argument is the object only when the method is called on one: check_code flags reaching a
     method through its class, `Box.put(np, f)`.)"""
     own = set()
-    methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
+    methods = {id(f) for c in _walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and not any(
                    isinstance(d, ast.Name) and d.id == "staticmethod" for d in f.decorator_list)}
-    for function in ast.walk(tree):
+    for function in _walk(tree):
         if id(function) not in methods:
             continue
         arguments = [a.arg for a in function.args.posonlyargs + function.args.args]
         if not arguments:
             continue
         first = arguments[0]
-        for node in ast.walk(function):
+        for node in _walk(function):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 parts = [p for t in targets for p in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
@@ -972,9 +984,9 @@ def _release_names(code_cells):
             checks |= {n.name for n in tree.body
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
             checks |= set(cell_modules)
-            checks_read |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-            attributes |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-            attributes |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            checks_read |= {n.id for n in _walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            attributes |= {n.attr for n in _walk(tree) if isinstance(n, ast.Attribute)}
+            attributes |= {n.value for n in _walk(tree) if isinstance(n, ast.Constant)
                            and isinstance(n.value, str) and n.value.isidentifier()}
         else:
             elsewhere |= defined_and_read(source)[0]

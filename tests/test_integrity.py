@@ -1,6 +1,7 @@
 """Code a forged score needs is flagged at intake, by reading it (no kernel); honest code never
 is; a flagged submission's score is withheld until the instructor accepts or rejects it."""
 import csv
+import functools
 
 import honest_answers
 import nbformat
@@ -343,9 +344,15 @@ HONEST_BY_LESSON = [pytest.param(lesson, cell, code, id=f"{lesson}-{number}")
                     for number, (cell, code) in enumerate(answers)]
 
 
+@functools.cache
+def _released(lesson):
+    """The lesson's release notebook, read once: review() only reads it."""
+    return nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+
+
 @pytest.mark.parametrize(("lesson", "cell", "code"), HONEST_BY_LESSON)
 def test_students_honest_answers_are_not_flagged(lesson, cell, code):
-    released = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    released = _released(lesson)
     if cell.startswith("extra:"):
         nb = submissions.answered(REPOSITORY_ROOT, lesson)
         after = next(i for i, c in enumerate(nb.cells) if cells.grade_id(c) == cell.split(":", 1)[1])
@@ -364,7 +371,7 @@ def test_an_alias_made_in_one_cell_and_patched_in_another_is_flagged(released):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_no_lesson_answer_is_flagged(lesson):
     """The instructor's solutions, every catalogued wrong answer and every alternative answer."""
-    released = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    released = _released(lesson)
     answers = [("solution", {})] + [(w.name, {w.cell: w.code})
                                     for w in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
     alternatives = submissions.alternative_answers(REPOSITORY_ROOT, lesson)
