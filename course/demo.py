@@ -7,7 +7,7 @@ from course import submissions
 from course.errors import CourseError
 from course.grade import grade
 from course.gradebook import GRADES_CSV
-from course.paths import feedback_html
+from course.paths import feedback_html, source_notebook
 from course.release import release
 from course.report import REPORTS, score_table
 
@@ -23,7 +23,8 @@ def make_course(repository_root, workdir, lessons):
         raise CourseError(f"{workdir} is not empty; give an empty or new directory")
     shutil.copy(Path(repository_root) / "nbgrader_config.py", workdir)
     for lesson in lessons:
-        shutil.copytree(Path(repository_root) / "source" / lesson, workdir / "source" / lesson)
+        shutil.copytree(source_notebook(repository_root, lesson).parent,
+                        source_notebook(workdir, lesson).parent)
     return workdir
 
 

@@ -23,7 +23,7 @@ from nbgrader.utils import parse_utc
 from course import cells, integrity
 from course.cell_names import defined_and_read
 from course.nbgrader_api import course_directory
-from course.paths import lesson_ids, release_notebook, source_notebook, step_folder
+from course.paths import lesson_ids, release_notebook, source_notebook, step_folder, students_with
 from course.status import Note, Status
 from course.untrusted import (
     NotRegularFile,
@@ -55,19 +55,10 @@ def find_submissions(root, students=None, lessons=None):
     dotted names and names with a line break): take_in refuses the names nbgrader cannot handle,
     so that they get a row and a reason instead of vanishing."""
     coursedir = course_directory(root)
-    submitted = Path(coursedir.root) / coursedir.submitted_directory
-    try:
-        names = sorted(entry.name for entry in os.scandir(submitted)
-                       if entry.is_dir() or entry.is_symlink())
-    except FileNotFoundError:
-        names = []
-    pairs = []
-    for lesson in lessons or lesson_ids(root):
-        for student in names:
-            folder = submitted / student / lesson  # a folder, or a link for take_in to refuse
-            if (not students or student in students) and (folder.is_dir() or folder.is_symlink()):
-                pairs.append((student, lesson))
-    return sorted(pairs)
+    return sorted((student, lesson) for lesson in lessons or lesson_ids(root)
+                  for student in students_with(coursedir, coursedir.submitted_directory, lesson,
+                                               everyone=True)
+                  if not students or student in students)
 
 
 def unusable_name(student):

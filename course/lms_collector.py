@@ -18,6 +18,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Unicode
 
 from course.errors import CourseError
+from course.paths import step_folder
 from course.roster import Roster, unsafe_student_id
 from course.safe_extract import regular_files
 
@@ -174,8 +175,8 @@ class LmsCollect(FileNameCollectorPlugin):
             if candidate:
                 candidates.setdefault(row.student_id, []).append(candidate)
         for student_id, found in candidates.items():
-            submitted = Path(coursedir.format_path(coursedir.submitted_directory, student_id,
-                                                   coursedir.assignment_id))
+            submitted = step_folder(coursedir, coursedir.submitted_directory, student_id,
+                                    coursedir.assignment_id)
             self._choose(submitted, found, force)
         self.rows.sort(key=lambda r: r.source)
         return self.rows
@@ -258,8 +259,8 @@ class LmsCollect(FileNameCollectorPlugin):
             other.row.reason = _join(f"older upload: {latest.row.source} is later by {basis}",
                                      other.row.reason)
         if submitted.exists() and not force:
-            where = Path(submitted.parent.parent.name, submitted.parent.name, submitted.name)
-            latest.row.reason = _join(latest.row.reason, f"{where.as_posix()}/ exists; --force "
+            where = Path(os.path.relpath(submitted, self.parent.coursedir.root)).as_posix()
+            latest.row.reason = _join(latest.row.reason, f"{where}/ exists; --force "
                                                          "replaces it")
             return
         latest.row.outcome = "taken"

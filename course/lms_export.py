@@ -24,6 +24,7 @@ from course.errors import CourseError
 from course.gradebook import gradebook, is_withheld
 from course.lms_collector import LmsCollect
 from course.nbgrader_api import load_config
+from course.paths import step_folder, students_with
 from course.roster import Roster
 from course.safe_extract import regular_files
 
@@ -65,7 +66,7 @@ def _roster(root, config, roster):
 
 def _pages(coursedir, student, lesson):
     """(path, name in the zip) of a student's feedback files for a lesson (regular files only)."""
-    folder = Path(coursedir.format_path(coursedir.feedback_directory, student, lesson))
+    folder = step_folder(coursedir, coursedir.feedback_directory, student, lesson)
     if not folder.is_dir():
         return []
     return [(path, relative) for path, relative, problem in regular_files(folder) if not problem]
@@ -86,12 +87,12 @@ def export_feedback(root, lesson, layout=None):
     root = Path(root).resolve()
     _, settings, coursedir = _settings(root)
     layout = layout or settings.feedback_layout
-    feedback = Path(coursedir.root) / coursedir.feedback_directory
-    students = sorted(p.parent.name for p in feedback.glob(f"*/{lesson}") if p.is_dir())
+    feedback = f"{coursedir.feedback_directory}/"
     out = root / EXPORTS / lesson
     notes = []
     # A submission flagged for review may have printed what the checks hold (hidden tests
     # included) into its page: the page goes out only once `course review` accepts it.
+    students = students_with(coursedir, coursedir.feedback_directory, lesson)
     with gradebook(root) as gb:
         held = {student for student in students if is_withheld(gb, lesson, student)}
     notes += [f"{student}: flagged for review, feedback held until `course review`" for student in sorted(held)]

@@ -1,4 +1,6 @@
 """Where a course directory keeps what: nbgrader's layout (CourseDirectory) plus the lesson list."""
+import glob
+import os
 import re
 from pathlib import Path
 
@@ -20,8 +22,9 @@ def course_root(path=None):
 
 
 def lesson_ids(root):
-    """Lessons in source/, in course order (their ids start with the lesson number)."""
-    return sorted(p.name for p in (Path(root) / "source").iterdir()
+    """Lessons in the source folder (source/), in course order (their ids start with the lesson number)."""
+    coursedir = _coursedir(root)
+    return sorted(p.name for p in step_folder(coursedir, coursedir.source_directory, ".", "").iterdir()
                   if p.is_dir() and LESSON_ID.match(p.name))
 
 
@@ -40,9 +43,26 @@ def step_folder(coursedir, step, student, lesson):
     return Path(coursedir.format_path(step, student, lesson))
 
 
+def students_with(coursedir, step, lesson, everyone=False):
+    """Sorted ids of the students with a folder for `lesson` in that step, found and read back
+    through nbgrader's path format, as NbGraderAPI.get_submitted_students does for submitted/.
+    `everyone` also counts what nbgrader's listing skips: names starting with a dot, and a
+    link in the folder's place (even a broken one), for the intake to refuse with a reason."""
+    pattern = coursedir.format_path(step, "*", lesson)
+    regex = coursedir.format_path(step, "(?P<student_id>[^/]+)", lesson, escape=True)
+    found = (re.fullmatch(regex, path) for path in glob.glob(pattern, include_hidden=everyone)
+             if os.path.isdir(path) or (everyone and os.path.islink(path)))
+    return sorted(match["student_id"] for match in found if match)
+
+
 def notebook(coursedir, step, student, lesson):
     """The lesson's notebook in that folder: <folder>/<lesson>.ipynb."""
     return step_folder(coursedir, step, student, lesson) / f"{lesson}.ipynb"
+
+
+def feedback_page(coursedir, student, lesson):
+    """The feedback page nbgrader's generate_feedback writes: <feedback folder>/<lesson>.html."""
+    return step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
 
 
 def _coursedir(root):
@@ -71,8 +91,7 @@ def autograded_notebook(root, student, lesson):
 
 
 def feedback_html(root, student, lesson):
-    coursedir = _coursedir(root)
-    return step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+    return feedback_page(_coursedir(root), student, lesson)
 
 
 def wrong_answers_file(root, lesson):

@@ -8,7 +8,7 @@ from course import cells
 from course.errors import CourseError
 from course.nbgrader_api import load_config, make_api, result_lines
 from course.nbgrader_plugins import colab_badge
-from course.paths import release_notebook, source_notebook
+from course.paths import lesson_ids, release_notebook, source_notebook
 
 README_TABLE_BEGIN = "<!-- lessons:begin (course release writes this table) -->"
 README_TABLE_END = "<!-- lessons:end -->"
@@ -89,12 +89,14 @@ def lesson_table(root):
     config = load_config(root)
     repository, branch = config.ColabBadge.repository, config.ColabBadge.get("branch", "main")
     rows = ["| 강의 (lesson) | 제목 (title) | Colab |", "|---|---|---|"]
-    for path in sorted((Path(root) / "release").glob("*/*.ipynb")):
-        lesson = path.parent.name
+    for lesson in lesson_ids(root):
+        path = release_notebook(root, lesson)
+        if not path.is_file():
+            continue
         nb = nbformat.read(path, as_version=4)
         title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
         badge = colab_badge(repository, branch, lesson, path.stem)
-        rows.append(f"| [`{lesson}`](release/{lesson}/{path.name}) | {title} | {badge} |")
+        rows.append(f"| [`{lesson}`]({path.relative_to(Path(root).resolve()).as_posix()}) | {title} | {badge} |")
     return "\n".join(rows)
 
 

@@ -11,6 +11,7 @@ from nbformat.v4 import new_notebook
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.preprocessors import ClearSolutions, Execute, OverwriteCells
 
+from course import paths
 from course.cli import _overrides, parser
 from course.grade import NO_SANDBOX
 from course.nbgrader_api import course_directory, load_config
@@ -127,3 +128,20 @@ def test_release_inlines_the_checks_and_adds_the_badge_before_nbgraders_steps():
 
 def test_lesson_authoring_files_are_not_copied_to_students():
     assert {"wrong_answers.toml", "alternative_answers.toml"} <= set(course_directory(ROOT).ignore)
+
+
+def test_course_paths_follow_the_configured_directory_structure(tmp_path):
+    """Every course path comes from nbgrader's CourseDirectory.format_path: a course that lays
+    its folders out as <student>/<step>/<lesson> is read and written there, and student ids
+    with characters that mean something to glob or regex come back as they are."""
+    (tmp_path / "nbgrader_config.py").write_text(
+        (REPOSITORY_ROOT / "nbgrader_config.py").read_text()
+        + '\nc.CourseDirectory.directory_structure = "{student_id}/{nbgrader_step}/{assignment_id}"\n')
+    coursedir = course_directory(tmp_path)
+    students = ["kim+lee (2)", "[x]*", "ada"]
+    for student in students:
+        paths.feedback_page(coursedir, student, "01_a").parent.mkdir(parents=True)
+    (tmp_path / "bo" / "feedback" / "02_b").mkdir(parents=True)
+    assert paths.feedback_page(coursedir, "ada", "01_a") == tmp_path / "ada/feedback/01_a/01_a.html"
+    assert paths.students_with(coursedir, "feedback", "01_a") == sorted(students)
+    assert paths.students_with(coursedir, "autograded", "01_a") == []

@@ -128,7 +128,7 @@ def test_blank_release_fails_every_check(graded_lesson, lesson):
     scores = _scores(graded, "blank")
     assert {cell: score for cell, (score, _) in scores.items()} == dict.fromkeys(scores, 0)
     autograded = nbformat.read(autograded_notebook(graded.root, "blank", lesson), as_version=4)
-    failed = {cell.metadata.nbgrader.grade_id for cell in autograded.cells
+    failed = {cells.grade_id(cell) for cell in autograded.cells
               if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)}
     assert set(_graded_cells(lesson)) <= failed
 

@@ -4,6 +4,7 @@ import shutil
 import nbformat
 import pytest
 
+from course import cells
 from course.cli import main
 from course.errors import CourseError
 from course.paths import REPOSITORY_ROOT, source_notebook
@@ -29,8 +30,7 @@ def _edit(root, change):
 
 
 def _graded(nb):
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")]
+    return [c for c in nb.cells if cells.is_test(c)]
 
 
 def test_the_committed_sources_have_no_metadata_problem():

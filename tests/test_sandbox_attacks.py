@@ -18,6 +18,7 @@ import tiny_course
 from conftest import copy_course, needs_bubblewrap
 from tiny_course import FULL, HIDDEN_MARKER, LESSON, SOLUTIONS
 
+from course import cells
 from course.grade import grade
 from course.nbgrader_plugins import ResilientExecute
 from course.sandbox import SandboxedKernelManager, kill_kernels
@@ -207,7 +208,7 @@ def attacked(released_tiny_course, tmp_path_factory):
 
 def _outputs(root, student, grade_id):
     nb = nbformat.read(root / "autograded" / student / LESSON / f"{LESSON}.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    cell = next(c for c in nb.cells if cells.grade_id(c) == grade_id)
     return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) + str(o.get("data", ""))
                    for o in cell.outputs)
 

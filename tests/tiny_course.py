@@ -6,7 +6,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course.paths import REPOSITORY_ROOT
+from course import cells
+from course.paths import REPOSITORY_ROOT, release_notebook
 from course.release import release
 
 LESSON = "01_tiny"
@@ -73,11 +74,10 @@ def answered(root, replace=None):
     """The release notebook with every answer cell answered correctly, except those in
     `replace` ({grade_id: code})."""
     answers = {**SOLUTIONS, **(replace or {})}
-    nb = nbformat.read(Path(root) / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    nb = nbformat.read(release_notebook(root, LESSON), as_version=4)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
-            cell.source = answers[grade_id]
+        if cells.is_answer(cell) and cells.grade_id(cell) in answers:
+            cell.source = answers[cells.grade_id(cell)]
     return nb
 
 

@@ -5,6 +5,7 @@ import shutil
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from course import cells
 from course.paths import REPOSITORY_ROOT
 
 LESSON = "01_tiny"
@@ -56,7 +57,7 @@ def released():
 
 def cell(nb, grade_id):
     """The cell of `nb` with that grade_id."""
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c for c in nb.cells if cells.grade_id(c) == grade_id)
 
 
 def error(ename, evalue="", traceback=None):
