@@ -55,6 +55,9 @@ c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 # --scheduler` overrides it. The workers need this course's Python environment and bubblewrap,
 # not its folder (README: "Grading on more machines").
 c.GradeEngine.scheduler_address = ""
+# A whole job (intake, autograde, feedback) is stopped after the notebook's own time limit
+# (ResilientExecute.max_seconds), a kernel start (Execute.startup_timeout) and this margin.
+c.GradeEngine.job_margin_seconds = 120
 
 # nbgrader's own pipeline, with its Execute replaced by ResilientExecute: a cell that kills
 # the kernel, or runs past the timeout and will not stop, costs that cell (the kernel is
@@ -139,9 +142,9 @@ c.GenerateFeedback.preprocessors.append(HideHiddenTests)
 c.GenerateFeedback.exporter_class = FeedbackExporter
 # Markdown cells longer than this, or with link reference definitions (nbconvert expands each
 # use: 24 kB of markdown gave 20 MB of HTML), are shown as plain text in the feedback; a page
-# still larger than max_page_chars is replaced by its plain text (`course grade`).
+# still larger than max_page_chars is replaced by its plain text.
 c.HideHiddenTests.max_markdown_chars = 20_000
-c.HideHiddenTests.max_page_chars = 8_000_000
+c.FeedbackExporter.max_page_chars = 8_000_000
 
 # ---- The LMS round trip: `course collect`, `course export feedback`, `course export grades` ----
 # `course collect LESSON EXPORT` (course/collect.py) runs nbgrader's zip_collect on an LMS's

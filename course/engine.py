@@ -9,7 +9,7 @@ This process alone writes the course: autograded/, feedback/ and the gradebook.
 """
 from uuid import uuid4
 
-from traitlets import Unicode
+from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
 from course import gradebook
@@ -31,6 +31,9 @@ class GradeEngine(Configurable):
     scheduler_address = Unicode(
         "", help="A Dask scheduler (tcp://HOST:PORT) whose workers grade the submissions; "
                  "'' grades them on this machine's worker processes").tag(config=True)
+    job_margin_seconds = Float(
+        120, help="seconds a job may take, for nbgrader's own steps and the feedback, past the "
+                  "notebook's time limit and a kernel start").tag(config=True)
 
 
 def scheduler_address(config):
@@ -69,11 +72,11 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
             student, lesson = waiting.pop(0)
             try:
                 submission = pack_submission(coursedir, student, lesson)
-            except OSError as error:
+                future = client.submit(run, kits[lesson], submission, overrides, pure=False,
+                                       key=f"grade-{lesson}-{student}-{uuid4().hex}")
+            except Exception as error:  # noqa: BLE001 (unreadable submission, or not sendable)
                 finish(_failed(root, coursedir, student, lesson, error))
                 continue
-            future = client.submit(run, kits[lesson], submission, overrides, pure=False,
-                                   key=f"grade-{lesson}-{student}-{uuid4().hex}")
             pending[future.key] = (student, lesson, submission.sharing)
             jobs.add(future)
             room -= 1
@@ -86,20 +89,33 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
                               f"`dask worker {address}`)") from None
         kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
                 for lesson in sorted({lesson for _, lesson in pairs})}
-        refill()
-        for future in jobs:
-            student, lesson, sharing = pending.pop(future.key)
-            finish(_flag_shared(root, _store(root, coursedir, student, lesson, future), sharing))
-            future.release()
+        try:
             refill()
+            for future in jobs:
+                student, lesson, sharing = pending.pop(future.key)
+                finish(_outcome(root, coursedir, student, lesson, future, sharing))
+                future.release()
+                refill()
+        except Exception as error:  # noqa: BLE001 (the cluster went away: the rest are FAILED, the run ends)
+            for student, lesson in waiting + [pair[:2] for pair in pending.values()]:
+                finish(_failed(root, coursedir, student, lesson, error))
     return sorted(results, key=lambda r: (r.student, r.lesson))
+
+
+def _outcome(root, coursedir, student, lesson, future, sharing):
+    """The Result of one finished job, stored in the course; FAILED with the reason where
+    anything in storing it raised."""
+    try:
+        return _flag_shared(root, _store(root, coursedir, student, lesson, future), sharing)
+    except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
+        return _failed(root, coursedir, student, lesson, error)
 
 
 def _store(root, coursedir, student, lesson, future):
     """Write one job's outcome into the course (its earlier score, autograded copy and feedback
     removed first, as a local job does); return its Result."""
-    gradebook.forget(root, coursedir, student, lesson)
     try:
+        gradebook.forget(root, coursedir, student, lesson)
         graded = future.result()
         write_files(step_folder(coursedir, coursedir.autograded_directory, student, lesson), graded.autograded)
         write_files(step_folder(coursedir, coursedir.feedback_directory, student, lesson), graded.feedback)
@@ -122,8 +138,13 @@ def _flag_shared(root, result, sharing):
 
 
 def _failed(root, coursedir, student, lesson, error):
-    """The FAILED Result of a job that did not end in a graded outcome; nothing of it is kept."""
-    gradebook.forget(root, coursedir, student, lesson)
-    note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
-    return Result(student, lesson, Status.FAILED, max_score=gradebook.score(root, student, lesson)[1],
-                  notes=[note])
+    """The FAILED Result of a job that did not end in a graded outcome; nothing of it is kept
+    (where the gradebook itself fails, that is said too)."""
+    notes = [Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])]
+    max_score = 0.0
+    try:
+        gradebook.forget(root, coursedir, student, lesson)
+        max_score = gradebook.score(root, student, lesson)[1]
+    except Exception as cleanup:  # noqa: BLE001 (the gradebook may be what failed)
+        notes.append(Note.JOB_FAILED.say(f"{type(cleanup).__name__}: {cleanup}"[:300]))
+    return Result(student, lesson, Status.FAILED, max_score=max_score, notes=notes)

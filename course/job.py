@@ -21,10 +21,11 @@ from jupyter_core.utils import ensure_event_loop
 
 from course import gradebook
 from course.diagnose import cell_problems, nbgrader_reason
+from course.engine import GradeEngine
 from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
-from course.nbgrader_plugins import PHASE_SECONDS, HideHiddenTests, ResilientExecute, bound_feedback_page
-from course.paths import notebook, step_folder
+from course.nbgrader_plugins import PHASE_SECONDS, ResilientExecute
+from course.paths import notebook
 from course.result import Result
 from course.sandbox import kill_kernels
 from course.status import Note, Status
@@ -33,7 +34,6 @@ STAGING = ".grading"  # working space of `course grade`; autograde reads its sub
 
 
 _worker = {}
-JOB_MARGIN_SECONDS = 120  # for nbgrader's own steps and the feedback, past the notebook's time
 
 
 class JobTimeLimit(Exception):
@@ -41,10 +41,11 @@ class JobTimeLimit(Exception):
 
 
 def job_seconds(config):
-    """The wall-clock limit of one job: the notebook's time (ResilientExecute.max_seconds), a
-    kernel start (Execute.startup_timeout) and JOB_MARGIN_SECONDS."""
+    """The wall-clock limit of one job in seconds: the notebook's time
+    (ResilientExecute.max_seconds), a kernel start (Execute.startup_timeout) and
+    GradeEngine.job_margin_seconds."""
     execute = ResilientExecute(config=config)
-    return execute.max_seconds + execute.startup_timeout + JOB_MARGIN_SECONDS
+    return execute.max_seconds + execute.startup_timeout + GradeEngine(config=config).job_margin_seconds
 
 
 @contextmanager
@@ -78,7 +79,6 @@ def init_worker(root, overrides=None):
     config = load_config(root, overrides)
     _worker["coursedir"] = course_directory(root, config)  # reads submitted/ as configured
     _worker["seconds"] = job_seconds(config)
-    _worker["max_page_chars"] = HideHiddenTests(config=config).max_page_chars
     staged = load_config(root, overrides)
     staged.CourseDirectory.submitted_directory = f"{STAGING}/submitted"
     _worker["api"] = make_api(root, staged)
@@ -98,8 +98,11 @@ def grade_one(root, student, lesson):
             note = Note.TIME_LIMIT.say(str(error))
         else:
             note = Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300])
-        gradebook.forget(root, _worker["coursedir"], student, lesson)
         result = Result(student, lesson, Status.FAILED, notes=[note])
+        try:
+            gradebook.forget(root, _worker["coursedir"], student, lesson)
+        except Exception as cleanup:  # noqa: BLE001 (the gradebook may be what failed)
+            result.notes.append(Note.JOB_FAILED.say(f"{type(cleanup).__name__}: {cleanup}"[:300]))
         result.score, result.max_score = 0.0, _max_score(root, lesson)
     result.seconds = time.perf_counter() - start
     return result
@@ -151,8 +154,6 @@ def _autograde(api, coursedir, result):
     result.phases["feedback"] = time.perf_counter() - tick
     if not feedback["success"]:
         result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
-    page = step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
-    bound_feedback_page(page, _worker["max_page_chars"])
     graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
     result.notes += cell_problems(graded)
     if result.status is Status.FLAGGED:

@@ -41,6 +41,7 @@ from course.cpu_watch import CpuWatch
 from course.status import (
     CELL_CPU_LIMIT,
     CELL_WOULD_NOT_STOP,
+    FEEDBACK_PLAIN,
     HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
@@ -193,8 +194,6 @@ class HideHiddenTests(NbGraderPreprocessor):
                                       "are not looked for in outputs").tag(config=True)
     max_markdown_chars = Integer(20_000, help="markdown cells longer than this are shown as "
                                               "plain text").tag(config=True)
-    max_page_chars = Integer(8_000_000, help="a feedback page larger than this is replaced by its "
-                                             "plain text (course grade)").tag(config=True)
 
     def preprocess(self, nb, resources):
         hidden = re.compile(
@@ -259,10 +258,6 @@ class HideHiddenTests(NbGraderPreprocessor):
         for mime, value in data.items():
             if isinstance(value, str):
                 data[mime] = self._clean(value, markup="html" in mime or "svg" in mime)
-
-
-FEEDBACK_PLAIN = ("피드백이 너무 커서 글자만 보여 줍니다 "
-                  "(the feedback page was too large: shown as plain text)")
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -340,7 +335,11 @@ class FeedbackExporter(HTMLExporter):
     - HTMLExporter parses the finished page again with BeautifulSoup to give images without one
       an alt text and JupyterLab's cells a tabindex (1-2 s of a lesson's 2-3 s page); nbgrader's
       feedback template (the classic one underneath) has no such cells, and the alt text is
-      added here without the parse."""
+      added here without the parse.
+    A page larger than max_page_chars is replaced by its plain text (plain_page)."""
+
+    max_page_chars = Integer(8_000_000, help="a feedback page larger than this (in characters) "
+                                             "is replaced by its plain text").tag(config=True)
 
     def _create_environment(self):
         environment = super()._create_environment()
@@ -348,7 +347,12 @@ class FeedbackExporter(HTMLExporter):
         return environment
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        """The page (str) and its resources (dict), as HTMLExporter.from_notebook_node makes them."""
+        """The page (str) and its resources (dict), as HTMLExporter.from_notebook_node makes them,
+        or the page's plain text where it is larger than max_page_chars."""
+        page, resources = self._page(nb, resources, **kw)
+        return plain_page(page, self.max_page_chars), resources
+
+    def _page(self, nb, resources=None, **kw):
         if self.template_name != "feedback":  # another template may have JupyterLab's cells
             return super().from_notebook_node(nb, resources, **kw)
         language = nb.metadata.get("language_info", {})
@@ -380,21 +384,19 @@ class _PageText(HTMLParser):
             self.parts.append(data)
 
 
-def bound_feedback_page(path, max_chars):
-    """Replace the feedback page at `path` by its plain text (at most `max_chars` characters of
-    it, escaped in a <pre>) if it is larger than `max_chars`; True if it was replaced. The page
-    was made from the scrubbed notebook (HideHiddenTests), so its text holds no hidden line."""
-    path = Path(path)
-    if not path.is_file() or path.is_symlink() or path.stat().st_size <= max_chars:
-        return False
+def plain_page(page, max_chars):
+    """`page` (an HTML str) as it is if it has at most `max_chars` characters, else a page of
+    its plain text: at most max_chars // 2 characters of it, escaped in a <pre>, after a note
+    saying why. A feedback page is made from the scrubbed notebook (HideHiddenTests), so its
+    text holds no hidden line."""
+    if len(page) <= max_chars:
+        return page
     parser = _PageText()
-    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    parser.feed(page)
     parser.close()
     text = re.sub(r"\n{3,}", "\n\n", "".join(parser.parts))[: max_chars // 2]
-    path.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>feedback</title></head>"
-                    f"<body><p>{html.escape(FEEDBACK_PLAIN)}</p><pre>{html.escape(text)}</pre></body></html>\n",
-                    encoding="utf-8")
-    return True
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>feedback</title></head>"
+            f"<body><p>{html.escape(FEEDBACK_PLAIN)}</p><pre>{html.escape(text)}</pre></body></html>\n")
 
 
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "update_display_data", "error"}

@@ -8,7 +8,7 @@ import markupsafe
 
 from course.gradebook import cell_scores
 from course.nbgrader_api import course_directory
-from course.paths import step_folder
+from course.paths import feedback_page
 from course.spreadsheet import safe_frame
 from course.status import Status
 
@@ -112,10 +112,11 @@ def write_report(root, results):
     scores = statuses.pivot_table(index="student", columns="lesson", values="score",
                                   aggfunc="first").fillna(0).reset_index()
     counts = statuses["status"].value_counts().rename_axis("status").reset_index(name="submissions")
+    counts["meaning"] = counts["status"].map({str(status): status.text for status in Status})
     coursedir = course_directory(root)
     links = []
     for student, lesson in zip(statuses.student, statuses.lesson):
-        page = step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+        page = feedback_page(coursedir, student, lesson)
         links.append(page.relative_to(root).as_posix() if page.is_file() else None)
     page = TEMPLATES.get_template("report.html.j2").render(
         submissions=len(results), students=statuses.student.nunique(),

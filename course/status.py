@@ -89,6 +89,7 @@ KERNEL_DIED_IN_CELL = ("이 셀을 실행하다 커널이 죽었습니다: os._e
 SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 않았습니다 "
                         "(skipped after repeated kernel deaths)")
 HIDDEN_TESTS_PLACEHOLDER = "# (숨겨진 테스트 / hidden tests)"
+FEEDBACK_PLAIN = "피드백이 너무 커서 글자만 보여 줍니다 (the feedback page was too large: shown as plain text)"
 HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line of a hidden test, removed)]"
 CELL_WOULD_NOT_STOP = ("시간 안에 끝나지 않고 중단해도 멈추지 않았거나, 읽을 수 없을 만큼 큰 출력을 보내 커널을 "
                        "다시 시작했습니다 (the cell did not stop when interrupted after the timeout, or sent "

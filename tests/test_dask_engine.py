@@ -87,14 +87,42 @@ def test_a_dask_cluster_grades_the_class_as_local_workers_do(released_tiny_cours
     assert not (remote / "autograded" / "di").exists()
 
 
-def test_the_cli_sends_the_jobs_to_the_scheduler_named(released_tiny_course, courses, scheduler, capsys):
+def test_the_cli_sends_the_jobs_to_the_scheduler_named(released_tiny_course, courses, scheduler, capsys,
+                                                       monkeypatch):
+    """Also: an unexpected exception in one job, before it is sent ("bo") or while its outcome
+    is stored ("cy"), is that job's failed status with the reason; ada is graded and the run
+    ends with grades.csv and the report."""
+    from course import engine
+
+    def faulty(step, student):
+        def call(*args, **kwargs):
+            if student in args:
+                raise RuntimeError(f"{step} broke for {student}")
+            return getattr(engine, f"_real_{step}")(*args, **kwargs)
+        monkeypatch.setattr(engine, f"_real_{step}", getattr(engine, step), raising=False)
+        monkeypatch.setattr(engine, step, call)
+
+    faulty("pack_submission", "bo")
+    faulty("store_submission", "cy")
     root = copy_course(released_tiny_course, courses / "cli")
-    tiny_course.submit(root, "ada", tiny_course.answered(root))
-    assert main(["grade", "--root", str(root), "--scheduler", scheduler]) == 0
+    for student in ("ada", "bo", "cy"):
+        tiny_course.submit(root, student, tiny_course.answered(root))
+    assert main(["grade", "--root", str(root), "--scheduler", scheduler]) == 1
     assert f"Dask: {scheduler}" in capsys.readouterr().err
     assert cell_scores(root, LESSON, "ada") == {name: (float(points), float(points))
                                                  for name, points in
                                                  {f"test_{n}": p for n, p in tiny_course.POINTS.items()}.items()}
+    with open(root / "reports" / "status.csv", newline="") as handle:
+        statuses = {row["student"]: row for row in csv.DictReader(handle)}
+    assert {s: row["status"] for s, row in statuses.items()} == {
+        "ada": "graded", "bo": "failed", "cy": "failed"}
+    assert "RuntimeError: pack_submission broke for bo" in statuses["bo"]["details"]
+    assert "RuntimeError: store_submission broke for cy" in statuses["cy"]["details"]
+    with open(root / "grades.csv", newline="") as handle:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert scores["ada"] == tiny_course.FULL and scores.get("cy", 0.0) == 0.0
+    assert (root / "reports" / "report.html").is_file()
+    assert not (root / "autograded" / "cy" / LESSON).exists()
 
 
 def test_an_unreachable_scheduler_is_said_before_grading(released_tiny_course, tmp_path, monkeypatch):

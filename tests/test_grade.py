@@ -83,6 +83,24 @@ def test_an_exception_inside_a_job_is_that_jobs_failed_status(course, monkeypatc
     assert (result.score, result.max_score) == (0.0, 13.0)
 
 
+def test_a_failing_clean_up_does_not_hide_why_the_job_failed(course, monkeypatch):
+    _submit_bytes(course, "ada", nbformat.writes(nbformat.v4.new_notebook()).encode())
+    gradebook.prepare(course, [("ada", LESSON)])
+    job.init_worker(str(course), NO_SANDBOX)
+
+    def fails(message):
+        def call(*args):
+            raise RuntimeError(message)
+        return call
+
+    monkeypatch.setattr(job, "take_in", fails("disk on fire"))
+    monkeypatch.setattr(job.gradebook, "forget", fails("gradebook locked"))
+    result = job.grade_one(str(course), "ada", LESSON)
+    assert result.status is Status.FAILED
+    assert "RuntimeError: disk on fire" in result.notes[0]
+    assert "RuntimeError: gradebook locked" in result.notes[1]
+
+
 def test_a_job_that_kills_its_worker_fails_alone(tmp_path):
     """The pool around the jobs: "killer" ends its worker, and so the pool with "bo" still
     queued, twice; "bo" is tried again and graded. The workers are not set up as graders

@@ -21,9 +21,10 @@ def course(released_tiny_course, tmp_path_factory):
 def test_the_job_limit_comes_from_nbgrader_config():
     config = load_config(REPOSITORY_ROOT)
     assert job.job_seconds(config) == (config.ResilientExecute.max_seconds
-                                       + config.Execute.startup_timeout + job.JOB_MARGIN_SECONDS)
+                                       + config.Execute.startup_timeout + config.GradeEngine.job_margin_seconds)
     config.ResilientExecute.max_seconds, config.Execute.startup_timeout = 10, 20
-    assert job.job_seconds(config) == 30 + job.JOB_MARGIN_SECONDS
+    config.GradeEngine.job_margin_seconds = 5
+    assert job.job_seconds(config) == 35
 
 
 def test_a_job_past_its_time_limit_fails_alone_and_its_kernels_are_killed(course, monkeypatch):

@@ -22,6 +22,7 @@ from course.nbgrader_plugins import (
 from course.paths import REPOSITORY_ROOT
 from course.status import (
     CELL_CPU_LIMIT,
+    FEEDBACK_PLAIN,
     HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
     KERNEL_DIED,
@@ -388,6 +389,27 @@ def test_feedback_pages_after_the_first_use_the_compiled_templates(monkeypatch):
     assert compiled == [] and "제목" in second
     assert second.count("print") == first.count("print")
 
+
+
+def test_a_feedback_page_too_large_is_its_plain_text_escaped():
+    """Also for plain `nbgrader generate_feedback`: the bound is the exporter's, set in
+    nbgrader_config.py."""
+    from nbgrader.converters import GenerateFeedback
+
+    from course.nbgrader_api import load_config
+    from course.nbgrader_plugins import FeedbackExporter
+
+    config = load_config(REPOSITORY_ROOT)
+    assert GenerateFeedback(config=config).exporter_class is FeedbackExporter
+    assert FeedbackExporter(config=config).max_page_chars == 8_000_000
+    flood = "<b>x</b>&" * 20_000
+    nb = lesson(new_markdown_cell("# 제목"), new_code_cell("print(flood)", outputs=[stream(flood)]))
+    small, _ = FeedbackExporter(config=config).from_notebook_node(copy.deepcopy(nb))
+    assert "&lt;b&gt;x&lt;/b&gt;&amp;" in small and FEEDBACK_PLAIN not in small
+    exporter = FeedbackExporter(config=config, max_page_chars=len(small) - 1)
+    plain, _ = exporter.from_notebook_node(copy.deepcopy(nb))
+    assert FEEDBACK_PLAIN in plain and len(plain) < len(small)
+    assert "<b>" not in plain and "&lt;b&gt;x&lt;/b&gt;&amp;" in plain and "<script" not in plain
 
 
 def test_feedback_page_is_html_exporters_page_without_its_second_parse():

@@ -120,7 +120,8 @@ def test_the_report_embeds_the_histogram_and_links_feedback_that_exists(course):
     embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert [base64.b64decode(data) for data in embedded] == [png]
     assert re.findall(r'href="([^"]*)"', page) == [f"feedback/ann/{LESSON}/{LESSON}.html"]
-    assert "<tr><td>graded</td><td>4</td></tr>" in page and "<tr><td>missing</td><td>1</td></tr>" in page
+    for status, count in ((Status.GRADED, 4), (Status.MISSING, 1)):
+        assert f"<tr><td>{status}</td><td>{count}</td><td>{markupsafe.escape(status.text)}</td></tr>" in page
 
 
 def test_the_report_csvs_have_their_columns_and_a_row_each(course):

@@ -27,7 +27,8 @@ def test_every_note_is_korean_and_english():
 
 def test_what_students_see_in_their_notebooks_is_korean_and_english():
     names = ["OUTPUT_TRUNCATED", "KERNEL_RESTARTED", "KERNEL_DIED_IN_CELL", "SKIPPED_AFTER_DEATHS",
-             "HIDDEN_TESTS_PLACEHOLDER"]
+             "HIDDEN_TESTS_PLACEHOLDER", "HIDDEN_LINE_REMOVED", "FEEDBACK_PLAIN", "CELL_WOULD_NOT_STOP",
+             "PROCESSES_LEFT"]
     assert [name for name in names if not _bilingual(getattr(status, name))] == []
 
 
@@ -52,3 +53,11 @@ def test_a_field_left_out_is_an_error_not_a_blank():
 def test_details_are_not_read_as_fields():
     assert Note.NOT_JSON.say("{broken") == "JSON이 아닙니다 (not JSON): {broken"
 
+
+
+def test_the_readme_explains_every_status_and_no_other():
+    from course.paths import REPOSITORY_ROOT
+    readme = (REPOSITORY_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| status | meaning | score |", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"^\| `([a-z]+)`(?: / `([a-z]+)`)?", table, flags=re.M))
+    assert {label for pair in named for label in pair if label} == {str(s) for s in Status}
