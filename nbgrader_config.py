@@ -66,6 +66,10 @@ c.Autograde.autograde_preprocessors = [
     ResilientExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
+# Each test cell runs as a function called at once (course/test_scope.py): the values it binds
+# (expected results, reference models) are its own, and a student's function it calls cannot
+# read them from the notebook's globals.
+c.ResilientExecute.test_cells_in_own_scope = True
 # Output kept, in characters, of every kind (prints, displays and their updates, results,
 # tracebacks); the rest is dropped and the cell says so. Errors are always kept, cut short.
 c.ResilientExecute.max_output_chars = 200_000  # per cell

@@ -25,17 +25,17 @@ def _bound_here(node):
     return bound
 
 
-def _free_reads(node):
+def free_reads(node):
     """Names a statement reads from the scope around it (a function's own locals excluded)."""
     if isinstance(node, _SCOPES):
-        inner = set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
+        inner = set().union(*(free_reads(child) for child in ast.iter_child_nodes(node)))
         local = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if not isinstance(node, ast.ClassDef) and hasattr(node, "args"):
             local |= {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
         return inner - local
     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
         return {node.id}
-    return set().union(*(_free_reads(child) for child in ast.iter_child_nodes(node)))
+    return set().union(*(free_reads(child) for child in ast.iter_child_nodes(node)))
 
 
 def syntax_tree(code):
@@ -53,6 +53,6 @@ def defined_and_read(code):
     statement; IPython magics are skipped, code that does not parse defines and reads nothing."""
     defined, read = set(), set()
     for statement in syntax_tree(code).body:
-        read |= _free_reads(statement) - defined
+        read |= free_reads(statement) - defined
         defined |= _bound_here(statement)
     return defined, read

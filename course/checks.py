@@ -6,14 +6,23 @@ import traceback
 
 import numpy as np
 
+# The grader runs a test cell as this function, called at once, with the cell's lines that many
+# further down (course/test_scope.py).
+TEST_CELL_FUNCTION, TEST_CELL_HEADER_LINES = "test_cell", 2
+
 
 def _cell_line(tb):
-    """The line of the notebook cell being run (its top-level code, "<module>") that traceback
-    `tb` passed through, or None when no cell's code is in it."""
+    """The line of the notebook cell being run (its top-level code, "<module>", or the graded
+    test cell's function around it) that traceback `tb` passed through, or None when no cell's
+    code is in it."""
+    cell = None
     for frame, line in traceback.walk_tb(tb):
-        if frame.f_code.co_name == "<module>":
-            return line
-    return None
+        code = frame.f_code
+        if cell is None and code.co_name == "<module>":
+            cell = code.co_filename, line
+        elif cell and code.co_name == TEST_CELL_FUNCTION and code.co_filename == cell[0]:
+            return line - TEST_CELL_HEADER_LINES
+    return cell[1] if cell else None
 
 
 def _short_traceback(error):

@@ -33,7 +33,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from course import cells
 from course.cell_names import defined_and_read
@@ -53,6 +53,7 @@ from course.status import (
     SKIPPED_AFTER_DEATHS,
     UNREADABLE_MESSAGE,
 )
+from course.test_scope import in_own_scope
 
 CHECKS_IMPORT = "from course.checks import *"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
@@ -496,9 +497,13 @@ class ResilientExecute(Execute):
       into the notebook's metadata;
     - every code cell runs, whatever its tags: nbclient skips cells tagged `skip-execution`
       (`skip_cells_with_tag`), and a test cell that does not run shows no error and would get its
-      points; the tag is set to a new random string for each notebook, which no cell carries.
+      points; the tag is set to a new random string for each notebook, which no cell carries;
+    - a test cell runs in a scope of its own (course.test_scope, `test_cells_in_own_scope`): what
+      it binds cannot be read by the student's functions it calls.
     """
 
+    test_cells_in_own_scope = Bool(True, help="run each test cell as a function called at once, so "
+                                              "that its names are not the notebook's globals").tag(config=True)
     max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
     max_notebook_output_chars = Integer(2_000_000, help="output kept in the whole notebook "
                                                         "(characters)").tag(config=True)
@@ -530,8 +535,21 @@ class ResilientExecute(Execute):
         with _timed("kernel start"):
             return await super().async_start_new_kernel_client()
 
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """nbclient's, with a test cell sent to the kernel in a scope of its own; the notebook
+        keeps the cell's own source."""
+        scoped = in_own_scope(cell.source) if self.test_cells_in_own_scope and cells.is_test(cell) else None
+        if scoped is None:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        source, cell.source = cell.source, scoped
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = source
+
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync names bind its own
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    execute_cell = run_sync(async_execute_cell)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

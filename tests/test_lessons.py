@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from conftest import LESSONS, per_lesson
 
-from course import cells, submissions
+from course import cells, submissions, test_scope
 from course.execute import errors
 from course.gradebook import cell_scores
 from course.paths import (
@@ -44,10 +44,18 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def failed_line(error):
     """The line of the cell at which its error happened: the course's short traceback says
-    "(이 셀의 N번째 줄)", IPython's own starts at the cell's frame, "Cell In[k], line N"."""
+    "(이 셀의 N번째 줄)"; IPython's own has the frame of the function a test cell runs as
+    (course.test_scope), "Cell In[k], line N, in test_cell()", its lines HEADER_LINES down, or
+    else starts at the cell's frame, "Cell In[k], line N"."""
     text = ANSI.sub("", "\n".join(error.traceback))
-    match = re.search(r"\(이 셀의 (\d+)번째 줄\)|Cell In\[\d+\], line (\d+)", text)
-    return int(match.group(1) or match.group(2)) if match else None
+    short = re.search(r"\(이 셀의 (\d+)번째 줄\)", text)
+    if short:
+        return int(short.group(1))
+    scoped = re.search(rf"Cell In\[\d+\], line (\d+), in {test_scope.FUNCTION}\b", text)
+    if scoped:
+        return int(scoped.group(1)) - test_scope.HEADER_LINES
+    match = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    return int(match.group(1)) if match else None
 
 
 def hidden_lines(cell):

@@ -1,0 +1,75 @@
+"""course.test_scope: a test cell run as a function called at once keeps what it binds to
+itself, runs as it would at the notebook's top level otherwise, and keeps multi-line strings."""
+import nbformat
+import pytest
+
+from course import cells
+from course.paths import REPOSITORY_ROOT, lesson_ids, source_notebook
+from course.test_scope import HEADER_LINES, in_own_scope
+
+
+def run(*sources):
+    """Run the sources one after the other in one namespace, as a kernel runs cells."""
+    namespace = {}
+    for source in sources:
+        exec(compile(source, "<cell>", "exec"), namespace)
+    return namespace
+
+
+def test_a_student_function_cannot_read_what_the_test_binds():
+    student = "def XOR(x1, x2):\n    return expected\n"
+    test = ("seen = []\nfor (x1, x2), expected in zip([(0, 1), (1, 1)], [1, 0]):\n"
+            "    assert XOR(x1, x2) == expected, 'XOR'\n")
+    run(student, test)  # at the top level, the forgery passes
+    with pytest.raises(NameError, match="expected"):
+        run(student, in_own_scope(test))
+
+
+@pytest.mark.parametrize("test", [
+    "total += 1\n", "for i in range(3):\n    if i:\n        assert last == i - 1\n    last = i\n",
+    "while not done:\n    done = True\n", "def f():\n    return later\nlater = 1\nf()\n",
+    "del model\n"])
+def test_a_cell_that_reads_a_name_before_binding_it_runs_as_written(test):
+    assert in_own_scope(test) is None
+
+
+def test_what_the_test_binds_does_not_replace_the_students_names():
+    namespace = run("epochs = 7\n", in_own_scope("epochs = 100\nassert epochs == 100\n"))
+    assert namespace["epochs"] == 7 and namespace["test_cell"] is None
+
+
+def test_multi_line_strings_keep_their_text_and_errors_their_line():
+    test = 'text = """a\nb\n  c"""\nlabel = f"""x\n{1 + 1}\n"""\nassert text == "a\\nb\\n  c" and label == "x\\n2\\n"\n'
+    run(in_own_scope(test))
+    with pytest.raises(AssertionError) as failed:
+        run(in_own_scope("x = 1\n\nassert x == 2, 'two'\n"))
+    assert failed.traceback[-1].lineno + 1 == 3 + HEADER_LINES  # the cell's line 3
+
+
+@pytest.mark.parametrize("source", ["%time x = 1\n", "from math import *\n", "await something()\n",
+                                    "global x\nx = 1\n", ""])
+def test_what_cannot_run_in_a_function_is_left_as_it_is(source):
+    assert in_own_scope(source) is None
+
+
+@pytest.mark.parametrize("lesson", lesson_ids(REPOSITORY_ROOT))
+def test_every_test_cell_of_the_lessons_runs_in_its_own_scope(lesson):
+    nb = nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    tests = [cell for cell in nb.cells if cells.is_test(cell)]
+    assert tests and [cells.grade_id(c) for c in tests if in_own_scope(c.source) is None] == []
+
+
+def test_a_failed_check_says_the_line_of_the_cell_itself():
+    from course import checks, test_scope
+    assert (checks.TEST_CELL_FUNCTION, checks.TEST_CELL_HEADER_LINES) == (test_scope.FUNCTION, HEADER_LINES)
+    test = "x = 1\n\ncheck_equal('x', x, 2)\n"
+    for source in (test, in_own_scope(test)):
+        with pytest.raises(checks.CheckFailed) as failed:
+            run("from course.checks import check_equal\n", source)
+        assert failed.value._render_traceback_()[-1] == "(이 셀의 3번째 줄)"
+
+
+def test_lines_are_counted_as_ipython_counts_them():
+    """IPython drops a cell's leading blank lines before it numbers the lines."""
+    scoped = in_own_scope("\n\n  \nx = 1\nassert x == 2\n")
+    assert scoped.splitlines()[HEADER_LINES:] == ["    x = 1", "    assert x == 2"]
