@@ -13,6 +13,8 @@ write its memory through /proc. Where the imports bring patsy (statsmodels' form
 run only plain formula terms (guard_formulas); no kernel keeps a hidden test's lines in linecache
 (guard_hidden_tests); every cell starts with the libraries as imported (guard_libraries).
 
+A kernel started cold gets the same guards (guarded_kernel, `python -c SOURCE --cold-kernel`).
+
 A request is one line of JSON on the server's Unix socket: {"connection_file", "runtime_dir",
 "workdir", "workdir_bytes", "tmp_bytes", "limits": {"AS": bytes, "CPU": seconds, ...},
 "seccomp": the filter's BPF program in base64, or null, "python_dirs": this Python's folders,
@@ -538,5 +540,29 @@ def serve(socket_path, modules):
             os._exit(70)
 
 
+COLD_KERNEL = "--cold-kernel"  # python -c SOURCE --cold-kernel MODULE... -- KERNEL_ARGS
+
+
+def guarded_kernel(modules, argv):
+    """A kernel started cold (course.sandbox: `warm` off, or where no kernel could be forked)
+    with a warm kernel's guards: `modules` imported first, as a warm-kernel server imports them
+    (what every cell starts with), then ipykernel with `argv` (["-f", connection file])."""
+    for module in modules:
+        importlib.import_module(module)
+    if "patsy.eval" in sys.modules:
+        guard_formulas()
+    guard_hidden_tests()
+    guard_libraries()
+    guard_shell()
+    sys.argv = ["ipykernel_launcher", *argv]
+    sys.modules["debugpy"] = None
+    from ipykernel import kernelapp
+    kernelapp.launch_new_instance()
+
+
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2:])
+    if sys.argv[1:2] == [COLD_KERNEL]:
+        end = sys.argv.index("--")
+        guarded_kernel(sys.argv[2:end], sys.argv[end + 1:])
+    else:
+        serve(sys.argv[1], sys.argv[2:])

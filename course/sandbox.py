@@ -26,7 +26,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.utils.importstring import import_item
 
-from course import syscall_filter, warm_kernels
+from course import kernel_zygote, syscall_filter, warm_kernels
 
 INSTALL_HINT = ("bubblewrap (bwrap) is not installed. Debian/Ubuntu: `sudo apt-get install "
                 "bubblewrap`; Fedora: `sudo dnf install bubblewrap`. Or grade without the sandbox: "
@@ -152,6 +152,16 @@ def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes, open_files=256)
             "FSIZE": file_bytes, "NOFILE": open_files}
 
 
+def guarded_command(kernel_cmd, modules):
+    """`kernel_cmd` (python -m ipykernel_launcher ARGS) as the same kernel with a warm kernel's
+    guards, `modules` imported first (course.kernel_zygote.guarded_kernel); any other kernel
+    command as it is. The source goes on the command line, as the warm-kernel server's does."""
+    if kernel_cmd[1:3] != ["-m", "ipykernel_launcher"]:
+        return kernel_cmd
+    source = Path(kernel_zygote.__file__).read_text(encoding="utf-8")
+    return [kernel_cmd[0], "-c", source, kernel_zygote.COLD_KERNEL, *modules, "--", *kernel_cmd[3:]]
+
+
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
 _live = weakref.WeakSet()  # the sandboxed kernel managers of this process
 
@@ -182,6 +192,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                                    "each kernel is forked from it, in namespaces of its own "
                                    "(course/kernel_zygote.py). Empty: every kernel starts cold"
                    ).tag(config=True)
+    warm = Bool(True, help="fork kernels from a warm-kernel server; False: every kernel starts cold, "
+                           "importing `preload` itself, with the same guards").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -209,7 +221,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         root = os.geteuid() == 0
         if root:
             self._open_runtime_dir()
-        if self.preload and await self._launch_warm():
+        if self.preload and self.warm and await self._launch_warm():
             connection_info = self.provisioner.connection_info
         else:
             connection_info = await self._launch_cold(kernel_cmd, **kw)
@@ -254,7 +266,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         try:
             if program is not None:
                 kw["pass_fds"] = (program.fileno(),)
-            command = sandbox_command(kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
+            guarded = guarded_command(kernel_cmd, self.preload or ["numpy"])
+            command = sandbox_command(guarded, self.runtime_dir, memory_bytes=self.memory_bytes,
                                       cpu_seconds=self.cpu_seconds, processes=self.processes,
                                       uid=self.uid, workdir_bytes=self.workdir_bytes,
                                       tmp_bytes=self.tmp_bytes, open_files=self.open_files,

@@ -409,3 +409,18 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_check_helpers_as_the_checks
     out = scenario([HELPER_CELLS], preload=("numpy",))[0]["out"]
     assert "the check failed: x: 1 != 2" in out and "FORGED" not in out, out
     assert "put back before this cell" in out and "check_equal" in out, out
+
+
+def test_a_kernel_started_cold_has_the_same_guards():
+    """`c.SandboxedKernelManager.warm = False` (and a kernel that could not be forked) starts the
+    kernel cold, through course.kernel_zygote.guarded_kernel: hidden lines are kept blank, and
+    the libraries, IPython and the check helpers are put back before every cell, as in a warm one."""
+    patch_numpy = ["import numpy as np\nfor np.isclose in [lambda *a, **k: True]:\n    pass\n",
+                   "print('isclose', bool(np.isclose(1, 2)))"]
+    hidden, shell, helpers, numpy = (result["out"] for result in scenario(
+        [HIDDEN_IN_LINECACHE, SHELL_HOOK_CELLS, HELPER_CELLS, patch_numpy],
+        preload=("numpy",), limits={"warm": False}))
+    assert hidden.splitlines()[0] == "False ['x = 1\\n', '\\n', '\\n', '\\n', 'z = 3\\n']", hidden
+    assert "the test cell ran" in shell and "SPIED" not in shell, shell
+    assert "the check failed: x: 1 != 2" in helpers and "FORGED" not in helpers, helpers
+    assert "isclose False" in numpy and "numpy.isclose" in numpy, numpy
