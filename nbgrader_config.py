@@ -55,6 +55,11 @@ c.ClearSolutions.text_stub = "여기에 답을 쓰세요 (YOUR ANSWER HERE)"
 # --scheduler` overrides it. The workers need this course's Python environment and bubblewrap,
 # not its folder (README: "Grading on more machines").
 c.GradeEngine.scheduler_address = ""
+# `course grade` autogrades each submission as its intake took it in (course/intake.py: the
+# notebook found and read as a regular file, its graded cells checked and restored), written
+# here for nbgrader to read as its submitted_directory; plain `nbgrader autograde` reads
+# submitted/ as the student left it.
+c.GradeEngine.staged_submitted_directory = ".grading/submitted"
 # A whole job (intake, autograde, feedback) is stopped after the notebook's own time limit
 # (ResilientExecute.max_seconds), a kernel start (Execute.startup_timeout) and this margin.
 c.GradeEngine.job_margin_seconds = 120

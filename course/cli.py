@@ -39,7 +39,7 @@ def _overrides(args):
 def _grade(args):
     from course.grade import grade
     from course.gradebook import GRADES_CSV
-    from course.paths import course_root, select_lessons
+    from course.paths import course_root, feedback_root, select_lessons
     from course.report import REPORTS, score_table
     from course.status import Status
 
@@ -50,7 +50,7 @@ def _grade(args):
     print()
     print(score_table(results).to_string())
     print(f"\ngrades CSV: {root / GRADES_CSV}\nreport:     {root / REPORTS / 'report.html'}\n"
-          f"feedback:   {root / 'feedback'}")
+          f"feedback:   {feedback_root(root)}")
     return 0 if all(r.status is Status.GRADED for r in results) else 1
 
 

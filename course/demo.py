@@ -7,7 +7,7 @@ from course import submissions
 from course.errors import CourseError
 from course.grade import grade
 from course.gradebook import GRADES_CSV
-from course.paths import feedback_html, source_notebook
+from course.paths import feedback_html, feedback_root, source_notebook
 from course.release import release
 from course.report import REPORTS, score_table
 
@@ -58,5 +58,5 @@ def demo(repository_root, lessons, workdir=None, jobs=None, overrides=None, prog
     print(f"grades CSV: {root / GRADES_CSV}")
     print(f"report:     {root / REPORTS / 'report.html'}")
     print(f"feedback:   {feedback_html(root, STUDENTS[1], lessons[0])} (and the others in "
-          f"{root / 'feedback'})")
+          f"{feedback_root(root)})")
     return root, results, table

@@ -31,6 +31,10 @@ class GradeEngine(Configurable):
     scheduler_address = Unicode(
         "", help="A Dask scheduler (tcp://HOST:PORT) whose workers grade the submissions; "
                  "'' grades them on this machine's worker processes").tag(config=True)
+    staged_submitted_directory = Unicode(
+        ".grading/submitted", help="where each submission as the intake took it in is written for "
+                                   "nbgrader's autograde to read (its submitted_directory); submitted/ "
+                                   "is never written").tag(config=True)
     job_margin_seconds = Float(
         120, help="seconds a job may take, for nbgrader's own steps and the feedback, past the "
                   "notebook's time limit and a kernel start").tag(config=True)
@@ -57,7 +61,7 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
         client = Client(address, timeout=f"{CONNECT_SECONDS}s")
     except OSError as error:
         raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
-    results, waiting, pending, jobs = [], list(pairs), {}, as_completed()
+    results, waiting, pending, jobs, kits = [], list(pairs), {}, as_completed(), {}
 
     def finish(result):
         results.append(result)
@@ -74,7 +78,7 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
                 submission = pack_submission(coursedir, student, lesson)
                 future = client.submit(run, kits[lesson], submission, overrides, pure=False,
                                        key=f"grade-{lesson}-{student}-{uuid4().hex}")
-            except Exception as error:  # noqa: BLE001 (unreadable submission, or not sendable)
+            except (Exception, SystemExit) as error:  # noqa: BLE001 (unreadable submission, or not sendable)
                 finish(_failed(root, coursedir, student, lesson, error))
                 continue
             pending[future.key] = (student, lesson, submission.sharing)
@@ -87,16 +91,17 @@ def grade_on_cluster(root, pairs, address, overrides=None, on_result=None):
         except TimeoutError:
             raise CourseError(f"the Dask scheduler at {address} has no workers (start some with "
                               f"`dask worker {address}`)") from None
-        kits = {lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
-                for lesson in sorted({lesson for _, lesson in pairs})}
         try:
+            kits.update({lesson: client.scatter(lesson_kit(root, lesson, coursedir), broadcast=True)
+                         for lesson in sorted({lesson for _, lesson in pairs})})
             refill()
             for future in jobs:
                 student, lesson, sharing = pending.pop(future.key)
                 finish(_outcome(root, coursedir, student, lesson, future, sharing))
                 future.release()
                 refill()
-        except Exception as error:  # noqa: BLE001 (the cluster went away: the rest are FAILED, the run ends)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 (the lessons could not be sent, or the cluster
+            # went away: the rest are FAILED, the run ends)
             for student, lesson in waiting + [pair[:2] for pair in pending.values()]:
                 finish(_failed(root, coursedir, student, lesson, error))
     return sorted(results, key=lambda r: (r.student, r.lesson))
@@ -107,7 +112,7 @@ def _outcome(root, coursedir, student, lesson, future, sharing):
     anything in storing it raised."""
     try:
         return _flag_shared(root, _store(root, coursedir, student, lesson, future), sharing)
-    except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 (one job's failure must not end the class run)
         return _failed(root, coursedir, student, lesson, error)
 
 
@@ -123,7 +128,7 @@ def _store(root, coursedir, student, lesson, future):
             with gradebook.gradebook(root, coursedir) as gb:
                 store_submission(gb, lesson, student, graded.record)
         return graded.result
-    except Exception as error:  # noqa: BLE001 (raised on the worker, worker lost, or not storable)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 (raised on the worker, worker lost, or not storable)
         return _failed(root, coursedir, student, lesson, error)
 
 

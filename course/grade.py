@@ -17,10 +17,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from course import gradebook
-from course.engine import grade_on_cluster, scheduler_address
+from course import job as job_module
+from course.engine import GradeEngine, grade_on_cluster, scheduler_address
 from course.errors import CourseError
 from course.intake import find_submissions
-from course.job import STAGING, grade_one, init_worker
+from course.job import grade_one, init_worker
 from course.nbgrader_api import load_config
 from course.report import status_line, write_report
 from course.result import Result
@@ -37,10 +38,11 @@ def default_jobs():
 
 
 @contextmanager
-def course_lock(root):
-    """One `course grade` at a time per course directory (two would grade the same pairs)."""
-    path = Path(root) / STAGING / "lock"
-    path.parent.mkdir(exist_ok=True)
+def course_lock(root, config):
+    """One `course grade` at a time per course directory (two would grade the same pairs); the
+    lock file is beside the staged submissions."""
+    path = Path(root) / Path(GradeEngine(config=config).staged_submitted_directory).parent / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -70,7 +72,7 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
     if not pairs:
         raise CourseError(f"nothing to grade in {root / 'submitted'} "
                           "(expected submitted/<student>/<lesson>/<lesson>.ipynb)")
-    with course_lock(root):
+    with course_lock(root, config):
         gradebook.prepare(root, pairs)
         if address:
             bar, count = _progress(len(pairs), f"grading (Dask: {address})", progress)
@@ -78,8 +80,10 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
             bar.close()
         else:
             results = _run_jobs(root, pairs, jobs, overrides, progress)
-        gradebook.export_csv(root)
-        write_report(root, results)
+        try:
+            gradebook.export_csv(root)
+        finally:
+            write_report(root, results)
     return results
 
 
@@ -135,20 +139,25 @@ def _pool(root, pairs, jobs, overrides, job, setup):
                 yield pair, future.result()
             except BrokenProcessPool as error:
                 yield pair, error
-            except Exception as error:  # noqa: BLE001 (the job could not even be sent or read back)
+            except (Exception, SystemExit) as error:  # noqa: BLE001 (the job raised past its guard, or could
+                # not even be sent or read back)
                 yield pair, _failed(pair, Note.JOB_FAILED.say(f"{type(error).__name__}: {error}"[:300]))
 
 
 def _start_worker(setup, environment, directory, path, root, overrides):
     """A new worker: this process's environment, directory and module path as they are now (a
     forked worker has the fork server's, from when it started), then `setup(root, overrides)`
-    unless `setup` is None."""
+    unless `setup` is None. Where the set-up raises, the worker stays up and every job it is
+    given fails with that reason (a worker that died would be reported as a death instead)."""
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(directory)
     sys.path[:] = path
     if setup is not None:
-        setup(root, overrides)
+        try:
+            setup(root, overrides)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 (said by every job, see job.grade_one)
+            job_module._worker["setup_error"] = f"{type(error).__name__}: {error}"[:300]
 
 
 def _failed(pair, note):

@@ -15,7 +15,6 @@ import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 from nbgrader.utils import parse_utc
@@ -23,7 +22,15 @@ from nbgrader.utils import parse_utc
 from course import cells, integrity
 from course.cell_names import defined_and_read
 from course.nbgrader_api import course_directory
-from course.paths import lesson_ids, release_notebook, source_notebook, step_folder, students_with
+from course.paths import (
+    lesson_ids,
+    release_notebook,
+    source_notebook,
+    step_folder,
+    step_root,
+    student_of,
+    students_with,
+)
 from course.status import Note, Status
 from course.untrusted import (
     NotRegularFile,
@@ -144,14 +151,16 @@ def refusal(base, folder, lesson):
     return None
 
 
-def shared_with(base, path, student):
-    """For the notebook at `path` in `student`'s folder under `base` (submitted/): the other
-    students whose submissions are the same file (hard links), sorted, and how many names the
-    file has. Raises NotRegularFile if it is a hard link to a file outside submitted/ (the
-    source notebook, the gradebook, anything): that file is never read."""
-    others = other_names(path, base)
-    students = {Path(os.path.relpath(other, base)).parts[0] for other in others}
-    return sorted(students - {student}), len(others) + 1
+def shared_with(coursedir, path, student):
+    """For the notebook at `path` in `student`'s submitted folder: the other students whose
+    submissions are the same file (hard links), sorted, and how many names the file has. Raises
+    NotRegularFile if it is a hard link to a file that is not a submission (the source notebook,
+    the gradebook, anything): that file is never read."""
+    others = other_names(path, step_root(coursedir, coursedir.submitted_directory))
+    owners = {student_of(coursedir, coursedir.submitted_directory, other) for other in others}
+    if None in owners:
+        raise NotRegularFile(f"{path} is also a file outside the submissions")
+    return sorted(owners - {student}), len(others) + 1
 
 
 def shared_file_note(sharing):
@@ -291,7 +300,7 @@ def take_in(root, coursedir, student, lesson):
         intake.status = Status.FAILED
         intake.notes.append(Note.GLOB_IN_NAME.say(student))
         return intake
-    base = Path(coursedir.root) / coursedir.submitted_directory
+    base = step_root(coursedir, coursedir.submitted_directory)
     folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
     refused = refusal(base, folder, lesson)
     if refused:
@@ -302,7 +311,7 @@ def take_in(root, coursedir, student, lesson):
         intake.notes.insert(0, Note.NO_NOTEBOOK.say(lesson=lesson))
         return intake
     try:
-        sharing, names = shared_with(base, path, student)
+        sharing, names = shared_with(coursedir, path, student)
     except NotRegularFile:
         return Intake(status=Status.CORRUPT, notes=[Note.NOT_REGULAR.say(f"{path.name} (hard link)")])
     extra = sorted(p.name for p in folder.iterdir() if p != path and p.name not in IGNORED_FILES)

@@ -30,9 +30,6 @@ from course.result import Result
 from course.sandbox import kill_kernels
 from course.status import Note, Status
 
-STAGING = ".grading"  # working space of `course grade`; autograde reads its submitted/ from here
-
-
 _worker = {}
 
 
@@ -79,20 +76,25 @@ def init_worker(root, overrides=None):
     config = load_config(root, overrides)
     _worker["coursedir"] = course_directory(root, config)  # reads submitted/ as configured
     _worker["seconds"] = job_seconds(config)
+    _worker["staged"] = GradeEngine(config=config).staged_submitted_directory
     staged = load_config(root, overrides)
-    staged.CourseDirectory.submitted_directory = f"{STAGING}/submitted"
+    staged.CourseDirectory.submitted_directory = _worker["staged"]
     _worker["api"] = make_api(root, staged)
 
 
 def grade_one(root, student, lesson):
     """Grade one submission in this (initialised) worker; never raises."""
+    if "setup_error" in _worker:
+        return Result(student, lesson, Status.FAILED,
+                      notes=[Note.JOB_FAILED.say(f"the worker's set-up: {_worker['setup_error']}")])
     start = time.perf_counter()
     try:
         with time_limit(_worker["seconds"]) as limit:
             result = _grade(root, student, lesson)
         if limit.expired:  # raised inside nbgrader, which made it a failed autograde
             raise JobTimeLimit(f"{_worker['seconds']:g} s")
-    except Exception as error:  # noqa: BLE001 (one job's failure must not end the class run)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 (one job's failure must not end the class run;
+        # nbgrader's apps call sys.exit)
         if isinstance(error, JobTimeLimit):
             _abandon_kernels()
             note = Note.TIME_LIMIT.say(str(error))
@@ -128,7 +130,7 @@ def _grade(root, student, lesson):
     gradebook.forget(root, coursedir, student, lesson)
     result = Result(student, lesson, intake.status, notes=list(intake.notes))
     if intake.notebook is not None:
-        staged = stage(coursedir, f"{STAGING}/submitted", student, lesson, intake.notebook)
+        staged = stage(coursedir, _worker["staged"], student, lesson, intake.notebook)
         try:
             _autograde(api, coursedir, result)
         finally:

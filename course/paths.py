@@ -43,6 +43,24 @@ def step_folder(coursedir, step, student, lesson):
     return Path(coursedir.format_path(step, student, lesson))
 
 
+def step_root(coursedir, step):
+    """The deepest folder that holds every student's folders of that step: where nbgrader's
+    directory_structure stops being the same for everyone (`submitted/` in the default layout,
+    the course itself in "{student_id}/{nbgrader_step}/{assignment_id}")."""
+    mark = "\0"
+    path = coursedir.format_path(step, mark, mark)
+    prefix = path[:path.index(mark)]
+    return Path(prefix) if prefix.endswith(os.sep) else Path(prefix).parent
+
+
+def student_of(coursedir, step, path):
+    """The id of the student whose folder of that step (for any lesson) holds `path`, read back
+    through nbgrader's path format; None where `path` is in no student's folder of that step."""
+    regex = coursedir.format_path(step, "(?P<student_id>[^/]+)", "[^/]+", escape=True)
+    match = re.fullmatch(regex + r"(?:/.*)?", os.path.abspath(path), flags=re.S)
+    return match["student_id"] if match else None
+
+
 def students_with(coursedir, step, lesson, everyone=False):
     """Sorted ids of the students with a folder for `lesson` in that step, found and read back
     through nbgrader's path format, as NbGraderAPI.get_submitted_students does for submitted/.
@@ -63,6 +81,12 @@ def notebook(coursedir, step, student, lesson):
 def feedback_page(coursedir, student, lesson):
     """The feedback page nbgrader's generate_feedback writes: <feedback folder>/<lesson>.html."""
     return step_folder(coursedir, coursedir.feedback_directory, student, lesson) / f"{lesson}.html"
+
+
+def feedback_root(root):
+    """The folder that holds every student's feedback (feedback/ in nbgrader's default layout)."""
+    coursedir = _coursedir(root)
+    return step_root(coursedir, coursedir.feedback_directory)
 
 
 def _coursedir(root):

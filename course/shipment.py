@@ -16,7 +16,7 @@ from course.gradebook import gradebook
 from course.gradebook_transfer import assignment_only_gradebook
 from course.intake import shared_with
 from course.nbgrader_api import course_directory
-from course.paths import notebook, step_folder
+from course.paths import notebook, step_folder, step_root
 from course.untrusted import NotRegularFile, is_real_folder, lexists, read_regular
 
 # Files of a submission folder whose content the intake reads; of the others it reads only the
@@ -86,7 +86,7 @@ def lesson_kit(root, lesson, coursedir=None):
 def pack_submission(coursedir, student, lesson):
     """The Submission of `student`'s `lesson` folder in submitted/, read without following any
     link or opening anything but regular files (course.untrusted)."""
-    base = Path(coursedir.root) / coursedir.submitted_directory
+    base = step_root(coursedir, coursedir.submitted_directory)
     folder = step_folder(coursedir, coursedir.submitted_directory, student, lesson)
     if not lexists(folder):
         return Submission(student, lesson, "absent")
@@ -101,7 +101,7 @@ def pack_submission(coursedir, student, lesson):
             # would); one shared with other students is sent as a file of its own, and the
             # Result comes back flagged (course.engine).
             try:
-                others, names = shared_with(base, Path(item.path), student)
+                others, names = shared_with(coursedir, Path(item.path), student)
             except NotRegularFile:
                 entries.append(Entry(item.name, "file", b"", mode.st_nlink))
                 continue

@@ -115,6 +115,33 @@ def test_a_job_that_kills_its_worker_fails_alone(tmp_path):
     assert "worker" in results[-1].reason
 
 
+def test_a_job_that_raises_past_its_guard_fails_alone(tmp_path):
+    pairs = [(student, LESSON) for student in ("ada", "quitter", "crasher")]
+    results = _run_jobs(tmp_path, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+                        job=job_helpers.raise_past_the_guard, setup=None)
+    assert [(r.student, r.status) for r in results] == [
+        ("ada", Status.GRADED), ("crasher", Status.FAILED), ("quitter", Status.FAILED)]
+    assert results[1].reason.endswith("RuntimeError: disk on fire")
+    assert results[2].reason.endswith("SystemExit: 3")
+
+
+def test_a_worker_whose_set_up_fails_says_why_for_each_job(tmp_path):
+    pairs = [(student, LESSON) for student in ("ada", "bo")]
+    results = _run_jobs(tmp_path, pairs, jobs=1, overrides=NO_SANDBOX, progress=False,
+                        setup=job_helpers.broken_setup)
+    assert [(r.student, r.status) for r in results] == [("ada", Status.FAILED), ("bo", Status.FAILED)]
+    assert all(r.reason.endswith("the worker's set-up: RuntimeError: nbgrader_config.py: broken")
+               for r in results)
+
+
+def test_the_report_is_written_even_where_grades_csv_cannot_be(course, monkeypatch):
+    _submit_bytes(course, "empty", b"")
+    monkeypatch.setattr(gradebook, "export_csv", lambda root: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        grade(course, jobs=1, overrides=NO_SANDBOX, progress=False)
+    assert "empty" in (course / "reports" / "report.html").read_text(encoding="utf-8")
+
+
 def test_a_worker_starts_with_the_environment_directory_and_path_of_now(tmp_path, monkeypatch):
     """The workers are forked from a fork server that outlives one pool: each new pool's workers
     still see the environment, the working directory and sys.path as they are when it starts."""

@@ -216,3 +216,27 @@ def test_stage_without_a_timestamp_writes_only_the_notebook(root):
     _hand_in(root, "ann", {NOTEBOOK: tiny_lesson.released()})
     staged = stage(course_directory(root), ".grading/submitted", "ann", LESSON, tiny_lesson.released())
     assert [p.name for p in staged.iterdir()] == [NOTEBOOK]
+
+
+def test_another_directory_structure_is_read_where_nbgrader_puts_the_submissions(root):
+    """{student_id}/{nbgrader_step}/{assignment_id}: submissions are found, taken in, and two
+    students' hard-linked file is still told apart from a link to the source notebook."""
+    import os
+
+    from course.paths import source_notebook, submitted_notebook
+    config = root / "nbgrader_config.py"
+    config.write_text(config.read_text(encoding="utf-8") + "\nc.CourseDirectory.directory_structure = "
+                      '"{student_id}/{nbgrader_step}/{assignment_id}"\n', encoding="utf-8")
+    for student in ("ada", "bo", "cy", "dee"):
+        submitted_notebook(root, student, LESSON).parent.mkdir(parents=True)
+    ada = submitted_notebook(root, "ada", LESSON)
+    nbformat.write(tiny_lesson.released(), ada)
+    assert ada == root / "ada" / "submitted" / LESSON / NOTEBOOK
+    os.link(ada, submitted_notebook(root, "bo", LESSON))
+    os.link(source_notebook(root, LESSON), submitted_notebook(root, "cy", LESSON))
+    nbformat.write(tiny_lesson.released(), submitted_notebook(root, "dee", LESSON))
+    assert find_submissions(root) == [(s, LESSON) for s in ("ada", "bo", "cy", "dee")]
+    taken = {s: _take_in(root, s) for s in ("ada", "bo", "cy", "dee")}
+    assert {s: t.status for s, t in taken.items()} == {
+        "ada": Status.FLAGGED, "bo": Status.FLAGGED, "cy": Status.CORRUPT, "dee": Status.GRADED}
+    assert "bo's submission" in taken["ada"].notes[0] and "ada's submission" in taken["bo"].notes[0]

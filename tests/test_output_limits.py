@@ -87,7 +87,8 @@ def test_an_update_counts_once_per_output_it_rewrites():
     ex = executor()
     cell = run(ex, 0, [display("a", "d") for _ in range(200)] + [display("w" * 50, "d", update=True)])
     # 200 outputs × 50 characters is over the limit: the update is dropped everywhere.
-    assert all(o.data["text/plain"] == "a" for o in cell.outputs if o.output_type == "display_data")
+    shown = [o.data["text/plain"] for o in cell.outputs if o.output_type == "display_data"]
+    assert shown and set(shown) == {"a"}
     assert kept(cell) <= CELL
 
 
