@@ -21,6 +21,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from course import cells
 from course.cell_names import defined_and_read
+from course.kernel_zygote import CHECKS_CELL_HEADER, TEST_CELL_HEADER
 
 # The modules a lesson's code may import (top-level names); any other import is flagged.
 ALLOWED_MODULES = {
@@ -546,6 +547,12 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
         segment = ast.get_source_segment(source, node) or type(node).__name__
         found.append((getattr(node, "lineno", 0), rule, segment.splitlines()[0][:80]))
 
+    for node in _walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "{" in node.value:
+            for attribute in _format_field_attributes(node.value):
+                if DUNDER.match(attribute) or attribute in FLAGGED_ATTRIBUTES:
+                    flag(node, f"a format field reads .{attribute} (str.format follows it)")
+
     magics = set()
     for node in _walk(tree):
         magic = _magic(node)
@@ -751,6 +758,29 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             flag(node, f".{node.attr} bound as a loop, with, comprehension or unpacking target "
                        "(patching an object)")
     return sorted(set(found))
+
+
+def _format_field_attributes(text):
+    """The attribute names the replacement fields of `text` read when it is used as a str.format
+    template ("{0.__traceback__.tb_frame}": __traceback__, tb_frame), nested fields included;
+    none for text that is not a valid template."""
+    import _string
+    found, todo = [], [text]
+    while todo:
+        try:
+            fields = list(_string.formatter_parser(todo.pop()))
+        except ValueError:
+            continue
+        for _, field, spec, _ in fields:
+            if field:
+                try:
+                    _, rest = _string.formatter_field_name_split(field)
+                    found += [name for is_attribute, name in rest if is_attribute]
+                except ValueError:
+                    pass
+            if spec and "{" in spec:
+                todo.append(spec)
+    return found
 
 
 def _text_value(node):
@@ -1015,6 +1045,9 @@ def review(nb, released):
             continue
         where = cells.grade_id(cell) or f"cell {number}"
         found, bound = _review_cell(cell.source, *release_names, bound)
+        trusted = [header for header in (TEST_CELL_HEADER, CHECKS_CELL_HEADER) if header in cell.source]
+        found += tuple((1, f"holds {header!r}, the first line of the cells the grader trusts", "")
+                       for header in trusted)
         findings += [Finding(where, line, rule, code.splitlines()[0][:80] if code else "")
                      for line, rule, code in found]
     return findings

@@ -11,7 +11,8 @@ dropped, its own session keyring, its own resource limits and the grader's syste
 (course/syscall_filter.py). The server itself is not dumpable: a kernel cannot read or
 write its memory through /proc. Where the imports bring patsy (statsmodels' formulas), its kernels
 run only plain formula terms (guard_formulas); no kernel keeps a hidden test's lines in linecache
-(guard_hidden_tests); every cell starts with the libraries as imported (guard_libraries).
+(guard_hidden_tests); every cell starts with the libraries as imported (guard_libraries); no
+student cell's code takes a frame or a code object (guard_frames).
 
 A kernel started cold gets the same guards (guarded_kernel, `python -c SOURCE --cold-kernel`).
 
@@ -501,6 +502,73 @@ def guard_shell():
     IPythonKernel.do_execute = do_execute_through_the_shell
 
 
+# Frames are how code reads the locals of the code that called it: a test cell's expected values,
+# while the test calls the student's function. A cell's own code that takes a frame or a code
+# object (by any route CPython audits: getattr, a format string's fields, a traceback's,
+# generator's or coroutine's frame, sys._getframe, gc's object lists, tracing, or inspect's and
+# traceback's functions that return frames, called directly) gets an error. The test cells
+# (course/test_scope.py's first line) and the checks cell keep them; so does library code
+# (IPython's tracebacks, logging, Keras).
+FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_code", "gi_code", "cr_code",
+                    "ag_code", "__code__"}
+FRAME_EVENTS = {"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile",
+                "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+# Library functions that hand frames to whoever calls them (print_exc and format_exc do not)
+FRAME_HELPERS = {("inspect", name) for name in ("currentframe", "stack", "trace", "getouterframes",
+                                                  "getinnerframes")} | {
+    ("traceback", "walk_stack"), ("traceback", "walk_tb"), ("asyncio.base_tasks", "_task_get_stack")}
+TEST_CELL_HEADER = "@lambda test_cell: test_cell()"  # the first line of a test cell as graded
+FRAMES_REFUSED = ("채점할 때는 셀의 코드가 프레임(frame)이나 코드 객체를 꺼낼 수 없습니다 "
+                  "(a cell's code may not take frames or code objects while it is graded)")
+
+
+def guard_frames():
+    """Refuse frames and code objects to the code of the student's cells (FRAME_ATTRIBUTES,
+    FRAME_EVENTS): an audit hook (sys.addaudithook, which nothing removes) raises where the code
+    that asked runs in the notebook's namespace from a cell other than a test cell or the checks
+    cell, looking past FRAME_HELPERS to who called them."""
+    import threading
+
+    from ipykernel.ipkernel import IPythonKernel
+    from IPython.core.compilerop import CachingCompiler
+    cache, do_execute = CachingCompiler.cache, IPythonKernel.do_execute
+    trusted, namespaces, local = set(), [], threading.local()
+
+    def cache_trusting_the_graders_cells(self, transformed_code, number=0, raw_code=None):
+        name = cache(self, transformed_code, number, raw_code)
+        if transformed_code.lstrip().startswith((TEST_CELL_HEADER, CHECKS_CELL_HEADER)):
+            trusted.add(name)
+        return name
+
+    async def do_execute_in_a_known_namespace(self, code, *args, **kwargs):
+        namespaces[:] = [self.shell.user_ns]
+        return await do_execute(self, code, *args, **kwargs)
+
+    def refuse_frames_to_cells(event, args):
+        if event == "object.__getattr__":
+            if args[1] not in FRAME_ATTRIBUTES:
+                return
+        elif event not in FRAME_EVENTS:
+            return
+        if not namespaces or getattr(local, "busy", False):
+            return
+        local.busy = True  # what this hook does raises the same events
+        try:
+            frame = sys._getframe(1)
+            while frame is not None and (frame.f_globals.get("__name__"), frame.f_code.co_name) in FRAME_HELPERS:
+                frame = frame.f_back
+            refused = (frame is not None and frame.f_globals is namespaces[0]
+                       and frame.f_code.co_filename not in trusted)
+        finally:
+            local.busy = False
+        if refused:
+            raise RuntimeError(FRAMES_REFUSED)
+
+    CachingCompiler.cache = cache_trusting_the_graders_cells
+    IPythonKernel.do_execute = do_execute_in_a_known_namespace
+    sys.addaudithook(refuse_frames_to_cells)
+
+
 def serve(socket_path, modules):
     """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
     for module in modules:
@@ -511,6 +579,7 @@ def serve(socket_path, modules):
     guard_hidden_tests()
     guard_libraries()
     guard_shell()
+    guard_frames()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.
@@ -554,6 +623,7 @@ def guarded_kernel(modules, argv):
     guard_hidden_tests()
     guard_libraries()
     guard_shell()
+    guard_frames()
     sys.argv = ["ipykernel_launcher", *argv]
     sys.modules["debugpy"] = None
     from ipykernel import kernelapp

@@ -246,6 +246,14 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "the kernel's own memory": "with open('/proc/self/mem', 'rb') as memory:\n    memory.seek(4096)",
     "the kernel's memory map": "regions = open('/proc/self/maps').read()",
     "pandas' frame scope": "import pandas as pd\nscope = pd.core.computation.scope.Scope(level=1)",
+    # the kernels trust cells that start as the graded test cells and the checks cell do
+    "a cell that starts as a graded test cell": "@lambda test_cell: test_cell()\ndef test_cell():\n"
+                                                "    global relu\n    def relu(x):\n        return x",
+    "a cell that starts as the checks cell": "# 채점 도우미(check helpers)\nW = 1",
+    # a format string's fields reach attributes the reading sees only as text
+    "a frame through a format string": "def leak():\n    try:\n        raise ValueError\n"
+                                       "    except ValueError as error:\n"
+                                       "        return '{0.__traceback__.tb_frame.f_back}'.format(error)",
 }
 
 HONEST = {  # other ways to write a right answer: never flagged

@@ -424,3 +424,66 @@ def test_a_kernel_started_cold_has_the_same_guards():
     assert "the test cell ran" in shell and "SPIED" not in shell, shell
     assert "the check failed: x: 1 != 2" in helpers and "FORGED" not in helpers, helpers
     assert "isclose False" in numpy and "numpy.isclose" in numpy, numpy
+
+
+FRAME_STUDENT_CELL = '''
+import collections, dataclasses, enum, logging, traceback
+def leak_by_format():
+    try:
+        raise ValueError
+    except ValueError as error:
+        return "{0.__traceback__.tb_frame.f_back.f_locals[expected]}".format(error)
+def leak_by_generator():
+    box = []
+    def reader():
+        yield "{0[0].gi_frame.f_back.f_back.f_locals[expected]}".format(box)
+    box.append(reader())
+    return next(box[0])
+def leak_by_getattr():
+    try:
+        raise ValueError
+    except ValueError as error:
+        return getattr(error.__traceback__, "tb_" + "frame").f_back.f_locals["expected"]
+def leak_by_walk_tb():
+    try:
+        raise ValueError
+    except ValueError as error:
+        return list(traceback.walk_tb(error.__traceback__))[0][0].f_back.f_locals["expected"]
+def honest():
+    Point = collections.namedtuple("Point", "x y")
+    Color = enum.Enum("Color", "RED GREEN")
+    Pair = dataclasses.make_dataclass("Pair", ["a", "b"])
+    logging.getLogger("student").warning("a warning")
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        text = traceback.format_exc()
+    return Point(1, 2).y + Color.GREEN.value + Pair(1, 2).b + ("ZeroDivisionError" in text)
+'''
+FRAME_TEST_CELL = '''expected = 42
+for leak in (leak_by_format, leak_by_generator, leak_by_getattr, leak_by_walk_tb):
+    try:
+        print(leak.__name__, "LEAKED", leak())
+    except RuntimeError as error:
+        print(leak.__name__, "refused")
+print("honest", honest())
+import sys
+print("the test cell keeps its frames:", sys._getframe().f_locals["expected"])
+'''
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_no_frame_reaches_a_students_function_while_a_test_cell_calls_it(warm):
+    """A student's function that takes its caller's frame (a format string's fields, a generator's
+    frame, getattr, traceback.walk_tb) to read the test cell's `expected` gets an error; honest
+    code that makes library calls which read frames themselves runs, and the test cell keeps
+    its own frames."""
+    from course.kernel_zygote import TEST_CELL_HEADER
+    from course.test_scope import HEADER, in_own_scope
+    assert HEADER.startswith(TEST_CELL_HEADER)
+    out = scenario([[FRAME_STUDENT_CELL, in_own_scope(FRAME_TEST_CELL)]], preload=("numpy",),
+                   limits={"warm": warm})[0]["out"]
+    assert "LEAKED" not in out, out
+    for leak in ("leak_by_format", "leak_by_generator", "leak_by_getattr", "leak_by_walk_tb"):
+        assert f"{leak} refused" in out, out
+    assert "honest 7" in out and "the test cell keeps its frames: 42" in out, out
