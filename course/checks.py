@@ -8,7 +8,7 @@ import numpy as np
 
 # The grader runs a test cell as this function, called at once, with the cell's lines that many
 # further down (course/test_scope.py).
-TEST_CELL_FUNCTION, TEST_CELL_HEADER_LINES = "test_cell", 2
+TEST_CELL_FUNCTION, TEST_CELL_HEADER_LINES = "test_cell", 3
 
 
 def _cell_line(tb):

@@ -4,7 +4,9 @@ them from the notebook's globals (`def XOR(x1, x2): return expected` passed a ch
 `expected` before calling XOR).
 
 `in_own_scope(source)` is the code the grader sends to the kernel instead of the test cell's
-source: the cell's lines, indented, as the body of a function that a decorator calls at once.
+source: the cell's lines, indented, as the body of a function that a decorator calls at once,
+whose locals become the notebook's globals when it ends (as if the cell had run at the top
+level: a later cell may use a test's data), but not while it runs.
 No name is looked up to call it, so nothing the student's code rebinds (or a thread of it
 rebinds while the cell runs) can stand in for it. Lines inside a multi-line string are not
 indented (their text would change). The cell's lines come HEADER_LINES further down; the check
@@ -24,9 +26,14 @@ from course.cell_names import free_reads
 
 FUNCTION = "test_cell"
 HEADER = (f"@lambda {FUNCTION}: {FUNCTION}()  # (the grader runs this test cell in a scope of its own)\n"
-          f"def {FUNCTION}():\n")
+          f"def {FUNCTION}():\n"
+          "    try:\n")
 HEADER_LINES = HEADER.count("\n")
-INDENT = "    "
+# Once the cell has run, what it bound is the notebook's, as when a student runs it (a later
+# answer may use a test's data); while it runs, a function it calls sees none of it.
+FOOTER = ("    finally:\n"
+          "        globals().update(locals())\n")
+INDENT = "        "
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
            ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -49,7 +56,7 @@ def in_own_scope(source):
     leading = next(number for number, line in enumerate(lines) if line.strip())  # IPython drops them
     body = "".join(line if number in inside or not line.strip() else INDENT + line
                    for number, line in enumerate(lines, start=1) if number > leading)
-    wrapped = HEADER + body
+    wrapped = HEADER + body + FOOTER
     try:
         compile(wrapped, "<test cell>", "exec")
     except SyntaxError:  # `from m import *`, top-level await or return, ...

@@ -33,9 +33,19 @@ def test_a_cell_that_reads_a_name_before_binding_it_runs_as_written(test):
     assert in_own_scope(test) is None
 
 
-def test_what_the_test_binds_does_not_replace_the_students_names():
-    namespace = run("epochs = 7\n", in_own_scope("epochs = 100\nassert epochs == 100\n"))
-    assert namespace["epochs"] == 7 and namespace["test_cell"] is None
+def test_what_the_test_binds_is_the_notebooks_once_the_cell_has_run():
+    """As when a student runs the cell: a later cell may use the test's data."""
+    student = "epochs = 7\ndef seen():\n    return epochs\n"
+    test = "epochs = 100\nassert seen() == 7 and epochs == 100\nrows = [1, 2]\n"
+    namespace = run(student, in_own_scope(test), "total = sum(rows)\n")
+    assert (namespace["epochs"], namespace["total"], namespace["test_cell"]) == (100, 3, None)
+    with pytest.raises(AssertionError):
+        run(student, in_own_scope("rows = [1]\nassert False\n"))
+    failed = {}
+    with pytest.raises(AssertionError):
+        exec(compile("epochs = 7\n", "<cell>", "exec"), failed)
+        exec(compile(in_own_scope("rows = [1]\nassert False\n"), "<cell>", "exec"), failed)
+    assert failed["rows"] == [1]  # also when a check failed
 
 
 def test_multi_line_strings_keep_their_text_and_errors_their_line():
@@ -72,4 +82,4 @@ def test_a_failed_check_says_the_line_of_the_cell_itself():
 def test_lines_are_counted_as_ipython_counts_them():
     """IPython drops a cell's leading blank lines before it numbers the lines."""
     scoped = in_own_scope("\n\n  \nx = 1\nassert x == 2\n")
-    assert scoped.splitlines()[HEADER_LINES:] == ["    x = 1", "    assert x == 2"]
+    assert scoped.splitlines()[HEADER_LINES:HEADER_LINES + 2] == ["        x = 1", "        assert x == 2"]
