@@ -513,10 +513,13 @@ FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_code", "g
                     "ag_code", "__code__"}
 FRAME_EVENTS = {"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile",
                 "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
-# Library functions that hand frames to whoever calls them (print_exc and format_exc do not)
+# Library functions that hand the frames they take to whoever calls them (traceback.format_exc
+# does not); for sys._getframe, which only the current stack's frames come from, any function of
+# FRAME_MODULES (traceback.extract_stack, inspect.stack, ...) counts.
 FRAME_HELPERS = {("inspect", name) for name in ("currentframe", "stack", "trace", "getouterframes",
                                                   "getinnerframes")} | {
     ("traceback", "walk_stack"), ("traceback", "walk_tb"), ("asyncio.base_tasks", "_task_get_stack")}
+FRAME_MODULES = {"inspect", "traceback"}
 TEST_CELL_HEADER = "@lambda test_cell: test_cell()"  # the first line of a test cell as graded
 FRAMES_REFUSED = ("채점할 때는 셀의 코드가 프레임(frame)이나 코드 객체를 꺼낼 수 없습니다 "
                   "(a cell's code may not take frames or code objects while it is graded)")
@@ -554,15 +557,23 @@ def guard_frames():
             return
         local.busy = True  # what this hook does raises the same events
         try:
+            def a_cells(frame):
+                return (frame is not None and frame.f_globals is namespaces[0]
+                        and frame.f_code.co_filename not in trusted)
+
             frame = sys._getframe(1)
-            while frame is not None and (frame.f_globals.get("__name__"), frame.f_code.co_name) in FRAME_HELPERS:
+            while frame is not None and (
+                    (frame.f_globals.get("__name__"), frame.f_code.co_name) in FRAME_HELPERS
+                    or (event == "sys._getframe" and frame.f_globals.get("__name__") in FRAME_MODULES)):
                 frame = frame.f_back
-            refused = (frame is not None and frame.f_globals is namespaces[0]
-                       and frame.f_code.co_filename not in trusted)
+            # sys._getframe also refuses a cell's frame to a library function that would hand
+            # it on (logging.currentframe); collections.namedtuple and enum then do without it
+            refused = a_cells(frame) or (event == "sys._getframe" and a_cells(args[0]))
         finally:
             local.busy = False
         if refused:
-            raise RuntimeError(FRAMES_REFUSED)
+            raise {"sys._getframe": ValueError, "object.__getattr__": AttributeError}.get(
+                event, RuntimeError)(FRAMES_REFUSED)
 
     CachingCompiler.cache = cache_trusting_the_graders_cells
     IPythonKernel.do_execute = do_execute_in_a_known_namespace

@@ -449,6 +449,10 @@ def leak_by_walk_tb():
         raise ValueError
     except ValueError as error:
         return list(traceback.walk_tb(error.__traceback__))[0][0].f_back.f_locals["expected"]
+def leak_by_logging():
+    return logging.currentframe().f_back.f_locals["expected"]
+def leak_by_stack_summary():
+    return str(traceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True))
 def honest():
     Point = collections.namedtuple("Point", "x y")
     Color = enum.Enum("Color", "RED GREEN")
@@ -461,10 +465,11 @@ def honest():
     return Point(1, 2).y + Color.GREEN.value + Pair(1, 2).b + ("ZeroDivisionError" in text)
 '''
 FRAME_TEST_CELL = '''expected = 42
-for leak in (leak_by_format, leak_by_generator, leak_by_getattr, leak_by_walk_tb):
+for leak in (leak_by_format, leak_by_generator, leak_by_getattr, leak_by_walk_tb, leak_by_logging,
+             leak_by_stack_summary):
     try:
-        print(leak.__name__, "LEAKED", leak())
-    except RuntimeError as error:
+        print(leak.__name__, "LEAKED" if "42" in str(leak()) else "nothing")
+    except (RuntimeError, ValueError, AttributeError) as error:
         print(leak.__name__, "refused")
 print("honest", honest())
 import sys
@@ -484,6 +489,7 @@ def test_no_frame_reaches_a_students_function_while_a_test_cell_calls_it(warm):
     out = scenario([[FRAME_STUDENT_CELL, in_own_scope(FRAME_TEST_CELL)]], preload=("numpy",),
                    limits={"warm": warm})[0]["out"]
     assert "LEAKED" not in out, out
-    for leak in ("leak_by_format", "leak_by_generator", "leak_by_getattr", "leak_by_walk_tb"):
+    for leak in ("leak_by_format", "leak_by_generator", "leak_by_getattr", "leak_by_walk_tb",
+                 "leak_by_logging", "leak_by_stack_summary"):
         assert f"{leak} refused" in out, out
     assert "honest 7" in out and "the test cell keeps its frames: 42" in out, out
