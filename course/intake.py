@@ -283,9 +283,8 @@ def check_graded_cells(nb, released, notes):
         notes.append(Note.EDITED_LOCKED.say(", ".join(changed) + " (nbgrader metadata)"))
 
 
-def _answer_names(root, lesson):
+def _answer_names(source):
     """{grade_id: names the instructor's answer defines} of the source notebook's answer cells."""
-    source = nbformat.read(source_notebook(root, lesson), as_version=4)
     return {cells.grade_id(c): defined_and_read(c.source)[0] for c in source.cells if cells.is_answer(c)}
 
 
@@ -329,11 +328,12 @@ def take_in(root, coursedir, student, lesson):
         return intake
     check_graded_cells(nb, released, intake.notes)
     lost_all = not any(cells.is_managed(c) for c in nb.cells)
-    unmatched = restore_graded_cells(nb, released, _answer_names(root, lesson), intake.notes)
+    source = nbformat.read(source_notebook(root, lesson), as_version=4)
+    unmatched = restore_graded_cells(nb, released, _answer_names(source), intake.notes)
     if unmatched and lost_all:
         intake.status = Status.MANUAL
         intake.notes.append(Note.ANSWER_NOT_FOUND.say(", ".join(unmatched)))
-    findings = integrity.review(nb, released)
+    findings = integrity.review(nb, released, source)
     if findings:
         intake.status = Status.FLAGGED
         intake.notes.insert(0, Note.FLAGGED_CODE.say("; ".join(map(str, findings[:8]))

@@ -26,6 +26,7 @@ when the grader answers.
 import ast
 import base64
 import ctypes
+import functools
 import gc
 import importlib
 import json
@@ -471,6 +472,18 @@ def _restore_helpers(namespace, helpers):
     return restored
 
 
+def guard_magics():
+    """A magic's or a shell command's arguments are passed as written: IPython would first run
+    every `{expression}` in them as Python and put in every `$name` (`%pwd {exec(...)}`), code
+    that no reading of the cells sees as code."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    def var_expand(self, cmd, depth=0, formatter=None):
+        return cmd
+
+    InteractiveShell.var_expand = var_expand
+
+
 def guard_shell():
     """Every cell of a kernel runs through IPython as the kernel started: input and AST
     transformers, event callbacks (pre_run_cell, post_run_cell...), custom exception handlers and
@@ -525,11 +538,32 @@ FRAMES_REFUSED = ("채점할 때는 셀의 코드가 프레임(frame)이나 코�
                   "(a cell's code may not take frames or code objects while it is graded)")
 
 
+def _a_librarys(namespace):
+    """True if `namespace` is a module's own, of this module or of a module installed with Python
+    (its standard library, site-packages): not the notebook's, nor a namespace made for exec."""
+    if namespace is globals():
+        return True
+    name = namespace.get("__name__")
+    module = sys.modules.get(name) if isinstance(name, str) else None
+    if module is None or getattr(module, "__dict__", None) is not namespace:
+        return False
+    return _installed(name, getattr(module, "__file__", None))
+
+
+@functools.lru_cache(maxsize=4096)
+def _installed(name, file):
+    if not isinstance(file, str):  # built-in and frozen modules
+        return name.partition(".")[0] in sys.stdlib_module_names
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    return any(os.path.realpath(file).startswith(root + os.sep) for root in roots)
+
+
 def guard_frames():
     """Refuse frames and code objects to the code of the student's cells (FRAME_ATTRIBUTES,
-    FRAME_EVENTS): an audit hook (sys.addaudithook, which nothing removes) raises where the code
-    that asked runs in the notebook's namespace from a cell other than a test cell or the checks
-    cell, looking past FRAME_HELPERS to who called them."""
+    FRAME_EVENTS): an audit hook (sys.addaudithook, which nothing removes) raises unless the code
+    that asked (looking past FRAME_HELPERS to who called them) is a library's (_a_librarys) or
+    a test cell's or the checks cell's: the student's cells, and whatever they run with exec
+    or a magic, are neither."""
     import threading
 
     from ipykernel.ipkernel import IPythonKernel
@@ -558,8 +592,8 @@ def guard_frames():
         local.busy = True  # what this hook does raises the same events
         try:
             def a_cells(frame):
-                return (frame is not None and frame.f_globals is namespaces[0]
-                        and frame.f_code.co_filename not in trusted)
+                return frame is not None and not (frame.f_code.co_filename in trusted
+                                                  or _a_librarys(frame.f_globals))
 
             frame = sys._getframe(1)
             while frame is not None and (
@@ -589,6 +623,7 @@ def serve(socket_path, modules):
     from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
     guard_hidden_tests()
     guard_libraries()
+    guard_magics()
     guard_shell()
     guard_frames()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
@@ -633,6 +668,7 @@ def guarded_kernel(modules, argv):
         guard_formulas()
     guard_hidden_tests()
     guard_libraries()
+    guard_magics()
     guard_shell()
     guard_frames()
     sys.argv = ["ipykernel_launcher", *argv]

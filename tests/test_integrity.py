@@ -15,7 +15,7 @@ from course.grade import grade
 from course.integrity import review
 from course.kernel_zygote import formula_term_problem
 from course.nbgrader_plugins import ResilientExecute
-from course.paths import REPOSITORY_ROOT, release_notebook
+from course.paths import REPOSITORY_ROOT, release_notebook, source_notebook
 from course.status import Status
 
 LESSON = "01_parameters"
@@ -358,6 +358,12 @@ def _released(lesson):
     return nbformat.read(release_notebook(REPOSITORY_ROOT, lesson), as_version=4)
 
 
+@functools.cache
+def _source(lesson):
+    """The lesson's source notebook (hidden tests included), read once, as the intake reads it."""
+    return nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+
+
 @pytest.mark.parametrize(("lesson", "cell", "code"), HONEST_BY_LESSON)
 def test_students_honest_answers_are_not_flagged(lesson, cell, code):
     released = _released(lesson)
@@ -367,7 +373,7 @@ def test_students_honest_answers_are_not_flagged(lesson, cell, code):
         nb.cells.insert(after + 1, nbformat.v4.new_code_cell(code))
     else:
         nb = submissions.answered(REPOSITORY_ROOT, lesson, {cell: code})
-    assert [str(f) for f in review(nb, released)] == []
+    assert [str(f) for f in review(nb, released, _source(lesson))] == []
 
 
 def test_an_alias_made_in_one_cell_and_patched_in_another_is_flagged(released):
@@ -385,7 +391,8 @@ def test_no_lesson_answer_is_flagged(lesson):
     alternatives = submissions.alternative_answers(REPOSITORY_ROOT, lesson)
     assert alternatives, f"{lesson} has no alternative answers to try"
     answers += [(a.name, {a.cell: a.code}) for a in alternatives]
-    flagged = {name: [str(f) for f in review(submissions.answered(REPOSITORY_ROOT, lesson, code), released)]
+    flagged = {name: [str(f) for f in review(submissions.answered(REPOSITORY_ROOT, lesson, code), released,
+                                             _source(lesson))]
                for name, code in answers}
     assert {name: found for name, found in flagged.items() if found} == {}
 
@@ -457,3 +464,14 @@ def test_a_warm_kernel_runs_only_plain_formula_terms(term, refused):
     """statsmodels runs a formula's terms as Python (patsy), which no reading of the cells sees:
     a warm kernel refuses what a formula never needs (tests/test_warm_attacks.py runs it)."""
     assert (formula_term_problem(term) is not None) == refused, formula_term_problem(term)
+
+
+@pytest.mark.parametrize(("lesson", "code"), [
+    ("03_perceptron", "range = lambda *a: ()"),  # empties a hidden test's loop
+    ("01_parameters", "abs = lambda v: 1e9"),
+    ("06_keras_vs_ols", "import numpy as pd"),
+])
+def test_a_name_only_a_hidden_test_uses_is_the_checks_too(lesson, code):
+    nb = submissions.answered(REPOSITORY_ROOT, lesson)
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    assert review(nb, _released(lesson), _source(lesson)), code

@@ -493,3 +493,22 @@ def test_no_frame_reaches_a_students_function_while_a_test_cell_calls_it(warm):
                  "leak_by_logging", "leak_by_stack_summary"):
         assert f"{leak} refused" in out, out
     assert "honest 7" in out and "the test cell keeps its frames: 42" in out, out
+
+
+MAGIC_EXPANSION_CELLS = [
+    "payload = 'import sys\\nprint(\"RAN\", sys._getframe(0) is not None)'\n"
+    "%pwd {exec(payload)}\n"
+    "seen = 'x'\n"
+    "%who_ls $seen\n",
+    "exec(compile('import sys\\n"
+    "def peek():\\n    return sys._getframe(1).f_locals[\"expected\"]\\n', 'x.py', 'exec'))\n",
+]
+MAGIC_TEST_CELL = "expected = 42\ntry:\n    print('peeked', peek())\nexcept ValueError:\n    print('refused')\n"
+
+
+def test_a_magics_arguments_run_no_python_and_exec_gets_no_frames():
+    """IPython would run `{...}` in a magic's arguments as Python, in a copy of the notebook's
+    namespace; code made with exec is no library's: neither gets a frame."""
+    from course.test_scope import in_own_scope
+    out = scenario([[*MAGIC_EXPANSION_CELLS, in_own_scope(MAGIC_TEST_CELL)]], preload=("numpy",))[0]["out"]
+    assert "RAN" not in out and "peeked" not in out and "refused" in out, out
