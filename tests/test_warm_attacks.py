@@ -361,10 +361,9 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_libraries_as_imported():
 
 
 SHELL_HOOK_CELLS = [  # hooks an earlier cell gave IPython by routes the reading may miss, then a test-like cell
-    "async def _g():\n    yield 1\n"
-    "_b = _g().ag_frame.f_builtins\n"
-    "_shell = _b['globals']()['get_' + 'ipython']()\n"
-    "_b['getattr'](_shell, 'input_transformers_' + 'post').append(lambda lines: [])\n"
+    "import builtins as _b\n"  # (frames are refused to a cell's code: guard_frames)
+    "_shell = _b.globals()['get_' + 'ipython']()\n"
+    "_b.getattr(_shell, 'input_transformers_' + 'post').append(lambda lines: [])\n"
     "_shell.ast_transformers.append(type('Empty', (), {'visit': lambda self, node: node})())\n"
     "_shell.events.register('pre_run_cell', lambda *a: print('SPIED'))\n"
     "_shell.set_custom_exc((Exception,), lambda *a, **k: None)\n"
@@ -378,8 +377,9 @@ SHELL_HOOK_CELLS = [  # hooks an earlier cell gave IPython by routes the reading
 
 def test_every_cell_of_a_warm_kernel_runs_through_ipython_as_the_kernel_started():
     """Input and AST transformers, event callbacks, custom exception handlers and shell methods
-    an earlier cell added (here through an async generator's frame, which the reading of the
-    cells flags too) are put back before the next cell: that cell runs as written. Callbacks of
+    an earlier cell added (here through the builtins module, which the reading of the cells
+    flags too; an async generator's frame, the route of an earlier review, is now refused by
+    guard_frames) are put back before the next cell: that cell runs as written. Callbacks of
     IPython's own libraries (matplotlib's inline figures) stay."""
     out = scenario([SHELL_HOOK_CELLS], preload=("numpy",))[0]["out"]
     assert "the test cell ran" in out and "SPIED" not in out, out
@@ -394,11 +394,11 @@ HELPER_CELLS = [  # a checks cell, a cell that rebinds and rewrites its helpers 
     "def check_equal(name, actual, expected):\n"
     "    if actual != expected:\n"
     "        raise AssertionError(f'{name}: {actual} != {expected}')\n",
-    "async def _g():\n    yield 1\n"
-    "_b = _g().ag_frame.f_builtins\n"
+    "import builtins as _b\n"
     "def _never(name, actual, expected):\n    pass\n"
-    "_b['setattr'](_b['globals']()['check_' + 'equal'], '__co' + 'de__', _never.__code__)\n"
-    "_b['globals']()['check_' + 'equal'] = lambda *a, **k: None\n",
+    "try:\n    _b.setattr(_b.globals()['check_' + 'equal'], '__co' + 'de__', _never.__code__)\n"
+    "except AttributeError:\n    print('code objects refused')\n"
+    "_b.globals()['check_' + 'equal'] = lambda *a, **k: None\n",
     "try:\n    check_equal('x', 1, 2)\n    print('FORGED')\nexcept AssertionError as error:\n    print('the check failed:', error)",
 ]
 
