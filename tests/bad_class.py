@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 
 from course import cells, submissions
+from course.paths import submitted_notebook
 
 LESSON = "02_activations"
 FULL = 16
@@ -36,7 +37,7 @@ def build(root):
     cases = []
 
     def submit(case, nb=None, files=None):
-        folder = root / "submitted" / case.student / LESSON
+        folder = submitted_notebook(root, case.student, LESSON).parent
         folder.mkdir(parents=True, exist_ok=True)
         if nb is not None:
             nbformat.write(nb, folder / f"{LESSON}.ipynb")
@@ -86,7 +87,7 @@ def build(root):
     original = _cell(nb, "relu")
     nb.cells.insert(nb.cells.index(original) + 1, nbformat.from_dict(dict(original)))
     _cell(nb, "test_collapse_linear").metadata.nbgrader["grade_id"] = "my_own_test"
-    tampered = root / "submitted" / "tampered" / LESSON
+    tampered = submitted_notebook(root, "tampered", LESSON).parent
     tampered.mkdir(parents=True)
     nbformat.write(nb, tampered / f"{LESSON} (1).ipynb")
     (tampered / "data.csv").write_bytes(b"a,b\n1,2\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course import cells
+from course import cells, paths
 from course.paths import REPOSITORY_ROOT, release_notebook
 from course.release import release
 
@@ -60,12 +60,14 @@ def make_tiny_course(root):
     (warm kernels preloading numpy only: the lesson needs no TensorFlow) and the tiny lesson
     released; returns its path."""
     root = Path(root)
-    (root / "source" / LESSON).mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPOSITORY_ROOT / "nbgrader_config.py", root)
     with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
         # its kernels are forked warm all the same, from a server that imports only numpy
         config.write('\nc.SandboxedKernelManager.preload = ["numpy"]\n')
-    nbformat.write(source_notebook(), root / "source" / LESSON / f"{LESSON}.ipynb")
+    path = paths.source_notebook(root, LESSON)
+    path.parent.mkdir(parents=True)
+    nbformat.write(source_notebook(), path)
     release(root, [LESSON], update_readme=False)
     return root
 
@@ -83,9 +85,8 @@ def answered(root, replace=None):
 
 def submit(root, student, nb):
     """Write `nb` as `student`'s submission; returns the notebook's path."""
-    folder = Path(root) / "submitted" / student / LESSON
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{LESSON}.ipynb"
+    path = paths.submitted_notebook(root, student, LESSON)
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
 
@@ -102,8 +103,9 @@ def submit_class(root):
     wrong = {"ada": [], "bo": ["mul"], "cy": ["add", "sub"]}
     for student, names in wrong.items():
         submit(root, student, answered(root, {name: WRONG[name] for name in names}))
-    (Path(root) / "submitted" / "di" / LESSON).mkdir(parents=True)
-    (Path(root) / "submitted" / "eve" / LESSON).mkdir(parents=True)
-    (Path(root) / "submitted" / "eve" / LESSON / f"{LESSON}.ipynb").write_text('{"cells": [ oops')
+    paths.submitted_notebook(root, "di", LESSON).parent.mkdir(parents=True)
+    eve = paths.submitted_notebook(root, "eve", LESSON)
+    eve.parent.mkdir(parents=True)
+    eve.write_text('{"cells": [ oops')
     earned = {student: FULL - sum(POINTS[name] for name in names) for student, names in wrong.items()}
     return {**earned, "di": 0, "eve": 0}
