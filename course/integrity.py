@@ -552,6 +552,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             for attribute in _format_field_attributes(node.value):
                 if DUNDER.match(attribute) or attribute in FLAGGED_ATTRIBUTES:
                     flag(node, f"a format field reads .{attribute} (str.format follows it)")
+        if isinstance(node, ast.keyword) and node.arg == "eval_env":
+            flag(node.value, "eval_env (a formula's names read from frames further up: the checks')")
 
     magics = set()
     for node in _walk(tree):

@@ -538,24 +538,43 @@ FRAMES_REFUSED = ("채점할 때는 셀의 코드가 프레임(frame)이나 코�
                   "(a cell's code may not take frames or code objects while it is graded)")
 
 
-def _a_librarys(namespace):
-    """True if `namespace` is a module's own, of this module or of a module installed with Python
-    (its standard library, site-packages): not the notebook's, nor a namespace made for exec."""
+def _a_librarys(frame):
+    """True if `frame` runs this module's code, or the code of a module installed with Python (its
+    standard library, site-packages) in that module's own namespace: not the notebook's, nor a
+    namespace made for exec, nor a file a cell wrote (the code's own file name must be installed)."""
+    namespace = frame.f_globals
     if namespace is globals():
         return True
     name = namespace.get("__name__")
     module = sys.modules.get(name) if isinstance(name, str) else None
     if module is None or getattr(module, "__dict__", None) is not namespace:
         return False
-    return _installed(name, getattr(module, "__file__", None))
+    file = frame.f_code.co_filename
+    if file.startswith("<frozen "):  # importlib's own, frozen into the interpreter
+        return name.partition(".")[0] in sys.stdlib_module_names
+    return installed(file)
 
 
 @functools.lru_cache(maxsize=4096)
-def _installed(name, file):
-    if not isinstance(file, str):  # built-in and frozen modules
-        return name.partition(".")[0] in sys.stdlib_module_names
+def installed(path):
+    """True if `path` (a file or folder) is where Python and its packages are installed."""
     roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-    return any(os.path.realpath(file).startswith(root + os.sep) for root in roots)
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root + os.sep) for root in roots)
+
+
+def guard_imports():
+    """A cell imports only what is installed: the working folder (where a cell may write a file
+    named like a module, `statistics.py`) and anything else outside Python's installation is
+    taken off sys.path before every cell (IPython puts '' there as it starts)."""
+    from ipykernel.ipkernel import IPythonKernel
+    do_execute = IPythonKernel.do_execute
+
+    async def do_execute_with_installed_modules(self, code, *args, **kwargs):
+        sys.path[:] = [path for path in sys.path if path and installed(path)]
+        return await do_execute(self, code, *args, **kwargs)
+
+    IPythonKernel.do_execute = do_execute_with_installed_modules
 
 
 def guard_frames():
@@ -592,8 +611,7 @@ def guard_frames():
         local.busy = True  # what this hook does raises the same events
         try:
             def a_cells(frame):
-                return frame is not None and not (frame.f_code.co_filename in trusted
-                                                  or _a_librarys(frame.f_globals))
+                return frame is not None and not (frame.f_code.co_filename in trusted or _a_librarys(frame))
 
             frame = sys._getframe(1)
             while frame is not None and (
@@ -626,6 +644,7 @@ def serve(socket_path, modules):
     guard_magics()
     guard_shell()
     guard_frames()
+    guard_imports()
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.
@@ -671,6 +690,7 @@ def guarded_kernel(modules, argv):
     guard_magics()
     guard_shell()
     guard_frames()
+    guard_imports()
     sys.argv = ["ipykernel_launcher", *argv]
     sys.modules["debugpy"] = None
     from ipykernel import kernelapp

@@ -250,6 +250,10 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a cell that starts as a graded test cell": "@lambda test_cell: test_cell()\ndef test_cell():\n"
                                                 "    global relu\n    def relu(x):\n        return x",
     "a cell that starts as the checks cell": "# 채점 도우미(check helpers)\nW = 1",
+    # statsmodels' formulas evaluated in a frame further up the stack: the test cell's names
+    "a formula evaluated in the caller's frame": "import statsmodels.formula.api as smf\n"
+                                                 "def f(X):\n    return smf.ols('y ~ I(expected) - 1', "
+                                                 "data={'y': [0]}, eval_env=2)",
     # a format string's fields reach attributes the reading sees only as text
     "a frame through a format string": "def leak():\n    try:\n        raise ValueError\n"
                                        "    except ValueError as error:\n"

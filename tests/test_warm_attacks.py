@@ -512,3 +512,17 @@ def test_a_magics_arguments_run_no_python_and_exec_gets_no_frames():
     from course.test_scope import in_own_scope
     out = scenario([[*MAGIC_EXPANSION_CELLS, in_own_scope(MAGIC_TEST_CELL)]], preload=("numpy",))[0]["out"]
     assert "RAN" not in out and "peeked" not in out and "refused" in out, out
+
+
+IMPORT_FROM_THE_WORKING_FOLDER = [
+    "open('statistics.py', 'w').write('import sys\\nFAKE = sys._getframe(0)\\n')\n"
+    "import statistics\n"
+    "print('imported', getattr(statistics, 'FAKE', 'the standard library'))\n",
+]
+
+
+def test_a_file_a_cell_writes_is_not_imported():
+    """The working folder is not on sys.path: `statistics.py` written there does not stand in for
+    the standard library's (its code would be no cell's, unread by the reading of the cells)."""
+    out = scenario([IMPORT_FROM_THE_WORKING_FOLDER], preload=("numpy",))[0]["out"]
+    assert "imported the standard library" in out, out
