@@ -632,19 +632,25 @@ def guard_frames():
     sys.addaudithook(refuse_frames_to_cells)
 
 
-def serve(socket_path, modules):
-    """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
+def import_and_guard(modules):
+    """Import `modules` (what every cell starts with), then put every guard of this module in
+    place: a warm-kernel server does it once for all its kernels, a cold kernel for itself."""
     for module in modules:
         importlib.import_module(module)
     if "patsy.eval" in sys.modules:
         guard_formulas()
-    from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every kernel)
+    from ipykernel import kernelapp  # noqa: F401 (imported once here, not in every forked kernel)
     guard_hidden_tests()
     guard_libraries()
     guard_magics()
     guard_shell()
     guard_frames()
     guard_imports()
+
+
+def serve(socket_path, modules):
+    """Import `modules`, then fork a kernel for every request on `socket_path` until killed."""
+    import_and_guard(modules)
     # What the imports made is never garbage: the kernels' collections leave it alone. Otherwise
     # a kernel's first full collection walks TensorFlow's millions of objects and writes to each
     # (0.5 s, and copying every page shared with this server), and every later one walks them.
@@ -681,16 +687,7 @@ def guarded_kernel(modules, argv):
     """A kernel started cold (course.sandbox: `warm` off, or where no kernel could be forked)
     with a warm kernel's guards: `modules` imported first, as a warm-kernel server imports them
     (what every cell starts with), then ipykernel with `argv` (["-f", connection file])."""
-    for module in modules:
-        importlib.import_module(module)
-    if "patsy.eval" in sys.modules:
-        guard_formulas()
-    guard_hidden_tests()
-    guard_libraries()
-    guard_magics()
-    guard_shell()
-    guard_frames()
-    guard_imports()
+    import_and_guard(modules)
     sys.argv = ["ipykernel_launcher", *argv]
     sys.modules["debugpy"] = None
     from ipykernel import kernelapp
