@@ -600,6 +600,16 @@ def guard_frames():
         namespaces[:] = [self.shell.user_ns]
         return await do_execute(self, code, *args, **kwargs)
 
+    def a_cells(frame):
+        return frame is not None and not (frame.f_code.co_filename in trusted or _a_librarys(frame))
+
+    def signal_refused_to_cells(signalnum, handler, _install=signal.signal):
+        """signal.signal, except to a cell's code: a handler is called with the frame it
+        interrupted, a route to the test cell's names that no audit event sees."""
+        if a_cells(sys._getframe(1)):
+            raise ValueError(FRAMES_REFUSED)
+        return _install(signalnum, handler)
+
     def refuse_frames_to_cells(event, args):
         if event == "object.__getattr__":
             if args[1] not in FRAME_ATTRIBUTES:
@@ -610,9 +620,6 @@ def guard_frames():
             return
         local.busy = True  # what this hook does raises the same events
         try:
-            def a_cells(frame):
-                return frame is not None and not (frame.f_code.co_filename in trusted or _a_librarys(frame))
-
             frame = sys._getframe(1)
             while frame is not None and (
                     (frame.f_globals.get("__name__"), frame.f_code.co_name) in FRAME_HELPERS
@@ -629,6 +636,7 @@ def guard_frames():
 
     CachingCompiler.cache = cache_trusting_the_graders_cells
     IPythonKernel.do_execute = do_execute_in_a_known_namespace
+    signal.signal = signal_refused_to_cells
     sys.addaudithook(refuse_frames_to_cells)
 
 

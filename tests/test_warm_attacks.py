@@ -449,6 +449,12 @@ def leak_by_walk_tb():
         raise ValueError
     except ValueError as error:
         return list(traceback.walk_tb(error.__traceback__))[0][0].f_back.f_locals["expected"]
+def leak_by_signal():
+    import signal
+    box = []
+    signal.signal(signal.SIGUSR1, lambda number, frame: box.append(frame))
+    signal.raise_signal(signal.SIGUSR1)
+    return box[0].f_back.f_locals["expected"]
 def leak_by_logging():
     return logging.currentframe().f_back.f_locals["expected"]
 def leak_by_stack_summary():
@@ -466,7 +472,7 @@ def honest():
 '''
 FRAME_TEST_CELL = '''expected = 42
 for leak in (leak_by_format, leak_by_generator, leak_by_getattr, leak_by_walk_tb, leak_by_logging,
-             leak_by_stack_summary):
+             leak_by_stack_summary, leak_by_signal):
     try:
         print(leak.__name__, "LEAKED" if "42" in str(leak()) else "nothing")
     except (RuntimeError, ValueError, AttributeError) as error:
@@ -490,7 +496,7 @@ def test_no_frame_reaches_a_students_function_while_a_test_cell_calls_it(warm):
                    limits={"warm": warm})[0]["out"]
     assert "LEAKED" not in out, out
     for leak in ("leak_by_format", "leak_by_generator", "leak_by_getattr", "leak_by_walk_tb",
-                 "leak_by_logging", "leak_by_stack_summary"):
+                 "leak_by_logging", "leak_by_stack_summary", "leak_by_signal"):
         assert f"{leak} refused" in out, out
     assert "honest 7" in out and "the test cell keeps its frames: 42" in out, out
 
