@@ -604,9 +604,10 @@ def guard_frames():
         return frame is not None and not (frame.f_code.co_filename in trusted or _a_librarys(frame))
 
     def signal_refused_to_cells(signalnum, handler, _install=signal.signal):
-        """signal.signal, except to a cell's code: a handler is called with the frame it
-        interrupted, a route to the test cell's names that no audit event sees."""
-        if a_cells(sys._getframe(1)):
+        """signal.signal, except that a cell's code may not set a function as a handler: it would
+        be called with the frame it interrupted, a route to the test cell's names that no audit
+        event sees (SIG_IGN and SIG_DFL pass)."""
+        if callable(handler) and a_cells(sys._getframe(1)):
             raise ValueError(FRAMES_REFUSED)
         return _install(signalnum, handler)
 
