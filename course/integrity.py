@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from course import cells
+from course import cells, test_scope
 from course.cell_names import defined_and_read
 from course.kernel_zygote import CHECKS_CELL_HEADER, TEST_CELL_HEADER
 
@@ -1026,7 +1026,7 @@ def _release_names(code_cells):
             elsewhere |= defined_and_read(source)[0]
     for name in tests_read & set(lesson_bound):
         protected.setdefault(name, lesson_bound[name])
-    used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES)
+    used_builtins = frozenset(name for name in checks_read if name in BUILTIN_NAMES) | test_scope.FOOTER_BUILTINS
     return protected, modules, frozenset(checks - elsewhere - KERNEL_NAMES) | used_builtins, frozenset(attributes)
 
 

@@ -588,7 +588,8 @@ def guard_frames():
     from ipykernel.ipkernel import IPythonKernel
     from IPython.core.compilerop import CachingCompiler
     cache, do_execute = CachingCompiler.cache, IPythonKernel.do_execute
-    trusted, namespaces, local = set(), [], threading.local()
+    trusted, local = set(), threading.local()
+    cells_started = threading.Event()  # before the first cell, only the kernel's own start-up runs
 
     def cache_trusting_the_graders_cells(self, transformed_code, number=0, raw_code=None):
         name = cache(self, transformed_code, number, raw_code)
@@ -596,8 +597,8 @@ def guard_frames():
             trusted.add(name)
         return name
 
-    async def do_execute_in_a_known_namespace(self, code, *args, **kwargs):
-        namespaces[:] = [self.shell.user_ns]
+    async def do_execute_marking_cells_started(self, code, *args, **kwargs):
+        cells_started.set()
         return await do_execute(self, code, *args, **kwargs)
 
     def a_cells(frame):
@@ -617,7 +618,7 @@ def guard_frames():
                 return
         elif event not in FRAME_EVENTS:
             return
-        if not namespaces or getattr(local, "busy", False):
+        if not cells_started.is_set() or getattr(local, "busy", False):
             return
         local.busy = True  # what this hook does raises the same events
         try:
@@ -636,7 +637,7 @@ def guard_frames():
                 event, RuntimeError)(FRAMES_REFUSED)
 
     CachingCompiler.cache = cache_trusting_the_graders_cells
-    IPythonKernel.do_execute = do_execute_in_a_known_namespace
+    IPythonKernel.do_execute = do_execute_marking_cells_started
     signal.signal = signal_refused_to_cells
     sys.addaudithook(refuse_frames_to_cells)
 

@@ -8,9 +8,11 @@ source: the cell's lines, indented, as the body of a function that a decorator c
 whose locals become the notebook's globals when it ends (as if the cell had run at the top
 level: a later cell may use a test's data), but not while it runs.
 No name is looked up to call it, so nothing the student's code rebinds (or a thread of it
-rebinds while the cell runs) can stand in for it. Lines inside a multi-line string are not
-indented (their text would change). The cell's lines come HEADER_LINES further down; the check
-helpers (course/checks.py) say the line of the cell itself.
+rebinds while the cell runs) can stand in for it; the footer that hands its names on looks up
+`globals` and `locals` (FOOTER_BUILTINS), which the integrity reading holds to the checks' own.
+Lines inside a multi-line string are not indented (their text would change). The cell's lines
+come HEADER_LINES further down; the check helpers (course/checks.py) say the line of the cell
+itself.
 
 Where the cell would not run the same as a function, in_own_scope gives None and the cell runs
 as written: IPython syntax (magics), `from m import *`, top-level `await`, `global`, and a name
@@ -33,6 +35,9 @@ HEADER_LINES = HEADER.count("\n")
 # answer may use a test's data); while it runs, a function it calls sees none of it.
 FOOTER = ("    finally:\n"
           "        globals().update(locals())\n")
+# the built-ins the footer looks up when it runs: an answer that rebinds them is flagged
+# (course/integrity.py), as it would be handed the test's names
+FOOTER_BUILTINS = frozenset({"globals", "locals"})
 INDENT = "        "
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
            ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -479,3 +479,15 @@ def test_a_name_only_a_hidden_test_uses_is_the_checks_too(lesson, code):
     nb = submissions.answered(REPOSITORY_ROOT, lesson)
     nb.cells.append(nbformat.v4.new_code_cell(code))
     assert review(nb, _released(lesson), _source(lesson)), code
+
+
+@pytest.mark.parametrize("code", [
+    "def globals():\n    return {}",  # the test cell's wrapper would hand its names to the answer
+    "class locals(dict):\n    pass",
+    "globals = dict",
+])
+def test_the_builtins_the_test_cells_wrapper_looks_up_are_the_checks_too(code):
+    nb = submissions.answered(REPOSITORY_ROOT, "03_perceptron")
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    assert any("a built-in the checks use" in finding.rule
+               for finding in review(nb, _released("03_perceptron"), _source("03_perceptron"))), code
