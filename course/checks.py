@@ -57,9 +57,21 @@ def _as_array(value):
     return np.asarray(value)
 
 
+def _integer_scalar(value):
+    """A 0-d integer array or tensor (what np.where and np.vectorize give for scalars) as an int;
+    any other value as it is."""
+    if isinstance(value, np.ndarray) or hasattr(value, "numpy"):
+        array = _as_array(value)
+        if array.shape == () and np.issubdtype(array.dtype, np.integer):
+            return int(array)
+    return value
+
+
 def check_equal(name, actual, expected, hint=""):
-    """Exact equality, for counts and other integers, shapes and labels."""
+    """Exact equality, for counts and other integers, shapes and labels. An integer may come as a
+    0-d integer array or tensor; a bool or a float is not an integer."""
     if isinstance(expected, int) and not isinstance(expected, bool):
+        actual = _integer_scalar(actual)
         if isinstance(actual, bool) or not isinstance(actual, (int, np.integer)):
             _fail(name, f"정수(int)를 기대했지만 {type(actual).__name__} 값 {actual!r}이(가) "
                         "나왔습니다.", hint)

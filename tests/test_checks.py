@@ -26,6 +26,26 @@ def test_check_equal_accepts_numpy_integers_and_rejects_floats_and_bools():
         check_equal("n", True, 1)
 
 
+class _Tensor:
+    """What check_equal sees of a scalar tf.Tensor: a .numpy() that gives a 0-d array."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def numpy(self):
+        return np.asarray(self.value)
+
+
+def test_check_equal_takes_a_0d_integer_array_or_tensor_as_its_integer():
+    """np.where(x1 != x2, 1, 0) and np.vectorize give a gate's output as a 0-d array."""
+    check_equal("XOR(0, 1)", np.where(0 != 1, 1, 0), 1)
+    check_equal("XOR(0, 1)", np.vectorize(lambda a, b: int(a != b))(0, 1), 1)
+    check_equal("XOR(0, 1)", _Tensor(np.int32(1)), 1)
+    for wrong in (np.where(True, 0, 1), np.array(1.0), np.array(True), np.array([1]), _Tensor(1.0)):
+        with pytest.raises(CheckFailed):
+            check_equal("XOR(0, 1)", wrong, 1)
+
+
 def test_check_equal_names_the_value_and_gives_the_hint():
     with pytest.raises(CheckFailed) as failure:
         check_equal("dense_params(1, 4)", 4, 8, hint="편향")
