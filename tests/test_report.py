@@ -14,6 +14,7 @@ from tiny_lesson import LESSON
 from course.gradebook import gradebook
 from course.report import exercise_table, score_table, status_line, status_table, write_report
 from course.result import Result
+from course.spreadsheet import safe_cell
 from course.status import Status
 
 OTHER = "02_tiny"
@@ -148,3 +149,14 @@ def test_control_characters_in_a_name_are_shown_escaped(course):
     for text in (page, printed):
         assert "\x1b" not in text and "\x07" not in text
         assert "x\\x1b[31mred\\x07" in text
+
+
+@pytest.mark.parametrize("name", ["=1+1", " =1+1", "\u200b=HYPERLINK(\"x\")", "\ufeff@SUM(A1)", "＝1+1",
+                                  "\u3000-2+3", "\n=1"])
+def test_a_formula_behind_spaces_or_unseen_characters_stays_text(name):
+    assert safe_cell(name) == "'" + name
+
+
+@pytest.mark.parametrize("name", ["kim", "이하늘", "a=b", "1-2"])
+def test_other_names_are_left_as_they_are(name):
+    assert safe_cell(name) == name
