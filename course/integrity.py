@@ -178,18 +178,6 @@ SUBSCRIPT_FLAGGED = (set(FLAGGED_CALLS) - {"compile"}) | {"get_ipython"}
 # optimizer, a layer or a table. Any other attribute takes literals only.
 SETTABLE_ATTRIBUTES = {"learning_rate", "momentum", "nesterov", "weight_decay", "epsilon", "beta_1",
                        "beta_2", "rho", "trainable", "name", "columns", "index"}
-# Methods that change their object: called on an argument, they change what the caller (a test
-# cell) passed, and so what it then computes as expected
-MUTATING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "fill",
-                    "put", "resize", "setflags", "update", "setdefault", "popitem", "itemset",
-                    "partition", "byteswap", "assign", "assign_add", "assign_sub", "scatter_nd_update"}
-# Calls that may hand back the object they were given, or a view of it (what is changed in it
-# changes the caller's)
-SAME_OBJECT_CALLS = {"asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "view", "reshape",
-                     "ravel", "squeeze", "transpose", "swapaxes", "expand_dims", "atleast_1d", "atleast_2d",
-                     "atleast_3d", "broadcast_to", "flatten_view", "moveaxis", "require", "iter"}
-# numpy's functions that write into their first argument
-IN_PLACE_WRITERS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}
@@ -742,16 +730,13 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                                    "or array answers with)")
                     if not isinstance(part, ast.Attribute) or id(node) in own_attributes:
                         continue
-                    if root in modules:
+                    if root in modules and not (_pandas_display_option(part, modules) and _plain_data(value)):
                         flag(node, f"changes {modules[root]} (patching an imported module)")
                     elif replaces_method:
                         flag(node, f"replaces .{part.attr} with a function (patching an object)")
                     elif not (_plain_data(value) or _settable(value, part.attr)):
                         flag(node, f"sets .{part.attr} to a computed value (patching an object: only "
                                    "numbers, text and True/False are set on objects in this course)")
-    for node, name in _changes_arguments(tree):
-        flag(node, f"changes its argument {name} in place (the test cell's own data: what it then "
-                   "computes as expected)")
     statement_targets = {id(part) for node in _walk(tree)
                          if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete))
                          for target in (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target])
@@ -847,97 +832,15 @@ def _settable(value, attribute):
     return attribute in SETTABLE_ATTRIBUTES and not isinstance(value, ast.Lambda)
 
 
-def _copied(function):
-    """Names a function binds again to a new object (`x = np.array(x)`, `params =
-    copy.deepcopy(params)`, `x = x * 1`): what it changes afterwards is its own."""
-    copied = set()
-    for node in _walk(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value
-            if isinstance(value, ast.Call):
-                new = not _same_object_call(value)
-            else:
-                new = isinstance(value, (ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Dict, ast.Set,
-                                         ast.ListComp, ast.SetComp, ast.DictComp, ast.Constant))
-            if new:
-                copied.add(node.targets[0].id)
-    return copied
-
-
-def _aliases_of(function, names):
-    """`names` and the names a function binds to them, or to a part or view of them, without a
-    copy (`data = X`, `first = X[0]`, `rows = X.T`, `a, b = X, w`): changing one in place changes
-    the caller's object. (Not loop targets: a numerical gradient changes each parameter's entries
-    in a loop and puts them back.)"""
-    names, grew = set(names), True
-    while grew:
-        grew = False
-        for node in _walk(function):
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-                pairs = [(t, node.value) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])]
-            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-                pairs = [(node.optional_vars, node.context_expr)]
-            else:
-                continue
-            for target, value in pairs:
-                if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
-                        and len(target.elts) == len(value.elts):
-                    pairs += list(zip(target.elts, value.elts))
-                    continue
-                if (isinstance(value, ast.Call) and not _same_object_call(value)) or not isinstance(
-                        value, (ast.Name, ast.Subscript, ast.Attribute, ast.Starred, ast.Tuple, ast.List,
-                                ast.IfExp, ast.NamedExpr, ast.Call)):
-                    continue  # a new object (x * 2, a comprehension, np.array(x)): the function's own
-                if any(isinstance(n, ast.Name) and n.id in names for n in _walk(value)):
-                    for bound in _walk(target):
-                        if isinstance(bound, ast.Name) and isinstance(bound.ctx, ast.Store) \
-                                and bound.id not in names:
-                            names.add(bound.id)
-                            grew = True
-    return names
-
-
-def _same_object_call(call):
-    """Whether a call may hand back the object it was given, or a view of it (SAME_OBJECT_CALLS,
-    or any call told copy=False)."""
-    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
-    return name in SAME_OBJECT_CALLS or any(
-        k.arg == "copy" and not (isinstance(k.value, ast.Constant) and k.value.value) for k in call.keywords)
-
-
-def _changes_arguments(tree):
-    """(node, parameter) for each place a function of the student's changes one of its arguments
-    in place: an item or slice assigned (`x[...] = 0`, `units[:] = [1]`), a method that changes
-    its object (`x.fill(0)`, `units.append(1)`), `out=x`, or numpy's in-place writers given it.
-    A method's first argument (self) is its own object and passes."""
-    found = []
-    methods = {id(f) for c in _walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
-               if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    for function in _walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
-        arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
-        names = {a.arg for a in arguments[1 if id(function) in methods and arguments else 0:]}
-        names = _aliases_of(function, names - _copied(function))
-        for node in _walk(function):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target] if isinstance(
-                node, (ast.AugAssign, ast.AnnAssign)) else []
-            for target in targets:
-                for part in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
-                    if isinstance(part, ast.Subscript) and _root_name(part) in names:
-                        found.append((node, _root_name(part)))
-            if isinstance(node, ast.Call):
-                if isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS \
-                        and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
-                    found.append((node, node.func.value.id))
-                for keyword in node.keywords:
-                    if keyword.arg == "out" and _root_name(keyword.value) in names:
-                        found.append((node, _root_name(keyword.value)))
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-                if name in IN_PLACE_WRITERS and node.args and isinstance(node.args[0], ast.Name) \
-                        and node.args[0].id in names:
-                    found.append((node, node.args[0].id))
-    return found
+def _pandas_display_option(target, modules):
+    """Whether an attribute target is one of pandas' display options (`pd.options.display.precision`),
+    which change how a table is shown, never a value the checks compare."""
+    chain = []
+    while isinstance(target, ast.Attribute):
+        chain.append(target.attr)
+        target = target.value
+    return (isinstance(target, ast.Name) and modules.get(target.id) == "pandas"
+            and chain[-2:] == ["display", "options"])
 
 
 def _bound_in_class(node):

@@ -6,7 +6,9 @@ them from the notebook's globals (`def XOR(x1, x2): return expected` passed a ch
 `in_own_scope(source)` is the code the grader sends to the kernel instead of the test cell's
 source: the cell's lines, indented, as the body of a function that a decorator calls at once,
 whose locals become the notebook's globals when it ends (as if the cell had run at the top
-level: a later cell may use a test's data), but not while it runs.
+level: a later cell may use a test's data), but not while it runs. Names that only the cell's
+hidden tests bind stay its own: the student's notebook, whose test cells have no hidden tests,
+never had them, and a later cell that printed them would show the hidden tests' data.
 No name is looked up to call it, so nothing the student's code rebinds (or a thread of it
 rebinds while the cell runs) can stand in for it; the footer that hands its names on looks up
 `globals` and `locals` (FOOTER_BUILTINS), which the integrity reading holds to the checks' own.
@@ -61,12 +63,37 @@ def in_own_scope(source):
     leading = next(number for number, line in enumerate(lines) if line.strip())  # IPython drops them
     body = "".join(line if number in inside or not line.strip() else INDENT + line
                    for number, line in enumerate(lines, start=1) if number > leading)
-    wrapped = HEADER + body + FOOTER
+    visible = _bound_without_hidden_tests(source)
+    wrapped = HEADER + body + _footer([] if visible is None else sorted(_bound_in_scope(tree) - visible))
     try:
         compile(wrapped, "<test cell>", "exec")
     except SyntaxError:  # `from m import *`, top-level await or return, ...
         return None
     return wrapped
+
+
+def _footer(withheld):
+    """FOOTER, except that the names in `withheld` stay the cell's own."""
+    if not withheld:
+        return FOOTER
+    return ("    finally:\n"
+            "        globals().update((name, value) for name, value in locals().items()\n"
+            f"                         if name not in {tuple(withheld)!r})\n")
+
+
+def _bound_without_hidden_tests(source):
+    """The names the cell binds without its hidden tests (nbgrader's ClearHiddenTests takes them
+    out, as in the release): all the student's own notebook ever had of it. None where that
+    cannot be read: then the cell keeps nothing back."""
+    from nbformat.v4 import new_code_cell
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    cell = new_code_cell(source)
+    try:
+        ClearHiddenTests()._remove_hidden_test_region(cell)
+        return _bound_in_scope(ast.parse(cell.source))
+    except (RuntimeError, SyntaxError):
+        return None
 
 
 def _string_continuation_lines(source):

@@ -5,6 +5,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import argument_scrambling
 import nbgrader.api
 import postgres_server
 import pytest
@@ -26,6 +27,7 @@ from course.release import release  # noqa: E402
 from course.sandbox import sandbox_problem  # noqa: E402
 
 LESSONS = lesson_ids(REPOSITORY_ROOT)
+OVERWRITES_ITS_ARGUMENTS = "overwrites_its_arguments"  # tests/argument_scrambling.py
 needs_bubblewrap = pytest.mark.skipif(sandbox_problem() is not None,
                                       reason=f"the sandbox cannot run here: {sandbox_problem()}")
 
@@ -59,8 +61,9 @@ class GradedLesson:
 
 
 def _grade_examples(root, lesson):
-    """Grade the solution, the blank release, every catalogued wrong answer and every
-    alternative correct answer. Wrong answers share submissions where no test cell can tell them
+    """Grade the solution, the blank release, the solution that overwrites its arguments
+    (tests/argument_scrambling.py), every catalogued wrong answer and every alternative correct
+    answer. Wrong answers share submissions where no test cell can tell them
     apart (submissions.packs), alternatives share them one per cell (submissions.alternative_packs),
     so that a lesson costs a few autogrades instead of one per answer. The solution and the blank
     release run every cell; the wrong and alternative answers are handed in without the
@@ -68,6 +71,7 @@ def _grade_examples(root, lesson):
     them would."""
     submissions.submit(root, "solution", lesson, submissions.answered(root, lesson))
     submissions.submit(root, "blank", lesson, submissions.blank(root, lesson))
+    submissions.submit(root, OVERWRITES_ITS_ARGUMENTS, lesson, argument_scrambling.overwriting_solution(root, lesson))
     wrong_packs = {}
     for number, pack in enumerate(submissions.packs(root, lesson, submissions.wrong_answers(root, lesson))):
         student = f"wrong_{number:02d}"

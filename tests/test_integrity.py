@@ -21,6 +21,7 @@ from course.status import Status
 LESSON = "01_parameters"
 
 ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
+    "a pandas option beyond display": "import pandas as pd\npd.options.mode.copy_on_write = print",
     "rebind a check helper": "def check_equal(*a, **k):\n    pass",
     "rebind with assignment": "check_array = lambda *a, **k: None",
     "rebind the private helper": "_fail = print",
@@ -148,22 +149,6 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a record with a field the checks read": "import collections\nFake = collections.namedtuple('Fake', 'get_weights')",
     "a data class reached for a method": "class Box:\n    def put(self, value):\n        self.allclose = value\n\n"
                                          "Box.put(np, print)",
-    # an answer that changes the test cell's own data, which it then computes the expected value
-    # from (review, round 10)
-    "an argument's items changed": "def linear_predict(X, w, b):\n    X[...] = np.nan\n    return X[:, 0]",
-    "an argument's slice changed": "def stack_params(inputs, units_list):\n    units_list[:] = [1]\n"
-                                   "    return inputs + 1",
-    "an argument changed by its method": "def f(values):\n    values.fill(0)\n    return 0",
-    "an argument changed through out=": "def f(x):\n    np.multiply(x, 0, out=x)\n    return x",
-    "an argument changed after asarray": "def f(x):\n    x = np.asarray(x)\n    x[0] = 0\n    return x",
-    # the same through another name for the argument (review, round 11)
-    "an argument changed through another name": "def linear_predict(X, w, b):\n    data = X\n    data.fill(0)\n"
-                                                "    return np.full(len(data), b)",
-    "an argument's slice changed through another name": "def stack_params(inputs, units_list):\n"
-                                                        "    units = units_list\n    units[:] = [1]\n"
-                                                        "    return inputs + 1",
-    "an argument's items deleted": "def f(units_list):\n    del units_list[:]\n    return 0",
-
     "a class reached through type()": "def dense_params(inputs, units):\n    cls = type(keras.layers.Dense(1))\n"
                                       "    counted = property(len)\n    cls.weights = counted\n    return 0",
     "a method replaced by a name for a function": "def g(layer, x):\n    return x\n\nplain = g\n"
@@ -261,6 +246,7 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
+    "a pandas display option": "import pandas as pd\npd.options.display.precision = 3\npd.set_option('display.max_rows', 20)",
     "loop": "def dense_params(inputs, units):\n    total = 0\n    for _ in range(units):\n        total += inputs + 1\n    return total",
     "helper function": "def _one_unit(inputs):\n    return inputs + 1\n\ndef dense_params(inputs, units):\n    return _one_unit(inputs) * units",
     "np.where and float32": "import numpy as np\nx = np.float32([1, -2])\nprint(np.where(x > 0, x, 0.0))",
@@ -342,12 +328,18 @@ def test_honest_code_is_not_flagged(released, name):
     assert _findings(released, HONEST[name]) == []
 
 
-def test_an_answer_that_changes_a_copy_of_its_argument_is_not_flagged(released):
+def test_an_answer_that_changes_its_arguments_is_not_flagged(released):
+    """Every test cell gives each call its own copies and has its expected values first (the
+    solution that overwrites its arguments keeps every point: tests/test_lessons.py), so what an
+    answer does to its arguments decides nothing: an in-place ReLU is a beginner's honest code."""
     code = ("def relu(x):\n    x = np.array(x, dtype=float)\n    x[x < 0] = 0\n    return x\n\n"
-            "def step(params, grads):\n    params = [p.copy() for p in params]\n    params[0] -= grads[0]\n"
-            "    return params\n\n"
-            "def scaled(X):\n    doubled = X * 2\n    doubled[0] = 0\n    rows = [list(r) for r in X]\n"
-            "    rows[0][0] = 1\n    return doubled, rows")
+            "def relu_in_place(x):\n    x[x < 0] = 0\n    return x\n\n"
+            "def forward(x, weights):\n    a = np.asarray(x, dtype=float)\n    for W, b in weights:\n"
+            "        a = a @ W + b\n        a[a < 0] = 0\n    return a\n\n"
+            "def sizes_of(inputs, units_list):\n    sizes = [inputs]\n    for u in units_list:\n"
+            "        sizes.append(u)\n    sizes.extend(units_list)\n    return sizes\n\n"
+            "def step(params, grads):\n    for p, g in zip(params, grads):\n        p -= 0.1 * g\n    return params\n\n"
+            "def scaled(X):\n    X *= 2\n    return X")
     assert _findings(released, code) == []
 
 

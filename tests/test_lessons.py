@@ -7,7 +7,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import LESSONS, per_lesson
+from conftest import LESSONS, OVERWRITES_ITS_ARGUMENTS, per_lesson
 
 from course import cells, submissions, test_scope
 from course.execute import errors
@@ -127,6 +127,22 @@ def test_solution_runs_without_an_error_and_gets_full_marks(graded_lesson, lesso
     assert {cell: score for cell, (score, _) in scores.items()} == _graded_cells(lesson)
     nb = nbformat.read(autograded_notebook(graded.root, "solution", lesson), as_version=4)
     assert errors(nb) == [], "every cell of the solution notebook runs cleanly"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_no_check_reads_an_argument_after_the_answer_had_it(graded_lesson, lesson):
+    """The solution that overwrites its arguments once it has its result keeps every point: every
+    test cell computes its expected values first and gives each call its own copies, so no answer
+    can pass by rewriting what it was given (tests/argument_scrambling.py). It may be flagged
+    (it is not a beginner's code); its score is what is checked."""
+    graded = graded_lesson(lesson)
+    result = graded.results[OVERWRITES_ITS_ARGUMENTS]
+    assert str(result.status) in ("graded", "flagged"), result.reason
+    scores = cell_scores(graded.root, lesson, OVERWRITES_ITS_ARGUMENTS)
+    assert set(scores) == set(_graded_cells(lesson)), "every graded cell is scored"
+    lost = {cell: f"{score}/{points}" for cell, (score, points) in scores.items() if score != points}
+    assert not lost, f"these test cells read an argument after the answer could change it: {lost}"
 
 
 @pytest.mark.slow

@@ -33,6 +33,17 @@ def test_a_cell_that_reads_a_name_before_binding_it_runs_as_written(test):
     assert in_own_scope(test) is None
 
 
+def test_what_only_the_hidden_tests_bind_stays_the_cells_own():
+    """The student's notebook never had those names: a later cell that prints them would put the
+    hidden tests' data into the feedback."""
+    test = ("rows = [1, 2]\nassert sum(rows) == 3\n### BEGIN HIDDEN TESTS\nX_h = [5, 6]\n"
+            "for rng in range(2):\n    assert rng < 2\n### END HIDDEN TESTS\n")
+    namespace = run("rng = 'mine'\n", in_own_scope(test))
+    assert namespace["rows"] == [1, 2] and "X_h" not in namespace and namespace["rng"] == "mine"
+    assert "X_h" in run(in_own_scope(test.replace("### BEGIN HIDDEN TESTS\n", "").replace(
+        "### END HIDDEN TESTS\n", "")))
+
+
 def test_what_the_test_binds_is_the_notebooks_once_the_cell_has_run():
     """As when a student runs the cell: a later cell may use the test's data."""
     student = "epochs = 7\ndef seen():\n    return epochs\n"
