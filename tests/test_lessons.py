@@ -2,6 +2,7 @@
 saying in Korean what to answer, and each catalogued wrong answer loses exactly its points, in
 the visible checks when the catalogue says so; every alternative correct answer keeps every
 point; feedback hides hidden tests."""
+import ast
 import html
 import re
 
@@ -10,6 +11,7 @@ import pytest
 from conftest import LESSONS, OVERWRITES_ITS_ARGUMENTS, per_lesson
 
 from course import cells, submissions, test_scope
+from course.cell_names import defined_and_read
 from course.execute import errors
 from course.gradebook import cell_scores
 from course.paths import (
@@ -257,3 +259,39 @@ def test_feedback_shows_no_hidden_test(graded_lesson, lesson):
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{student}: hidden test lines in feedback: {leaked[:3]}"
+
+
+def _data_the_lesson_binds(lesson):
+    """Names the lesson's own cells (not answers, tests or helpers) bind to a value (not by import,
+    def or class): data a student's code could change in place."""
+    nb = nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    bound = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cells.grade_id(cell) or cells.is_answer(cell):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for statement in tree.body:
+            if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+                                      ast.ClassDef)):
+                continue
+            bound |= {node.id for node in ast.walk(statement)
+                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    return bound
+
+
+@pytest.mark.parametrize("lesson", per_lesson())
+def test_no_test_cell_reads_data_the_lessons_cells_bind(lesson):
+    """A student's function that a test calls could change the lesson's data in place (`crime`,
+    `W0`) and so what a later check computes as expected: the test cells make or read their own
+    (hidden tests included)."""
+    nb = nbformat.read(source_notebook(REPOSITORY_ROOT, lesson), as_version=4)
+    data = _data_the_lesson_binds(lesson)
+    read = {}
+    for cell in nb.cells:
+        if cells.is_test(cell):
+            defined, reads = defined_and_read(cell.source)
+            read[cells.grade_id(cell)] = sorted((set(reads) - set(defined)) & data)
+    assert not any(read.values()), f"test cells reading the lesson's data: { {k: v for k, v in read.items() if v} }"
