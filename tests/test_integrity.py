@@ -215,7 +215,6 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "another module as keras": "import tensorflow as keras",
     "a numpy submodule as np": "import numpy.ma as np",
     "a numpy submodule from numpy": "from numpy import ma as np",
-    "the lesson's weights": "W0 = np.zeros((1, 4))",
     # an eighth: a method's function kept from its class body, fake models from field names, a
     # faked update count, internals reached through an import's path
     "a method kept from its class body": "patches = []\n\nclass Patch:\n    def put(self, value):\n"
@@ -246,6 +245,8 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
 }
 
 HONEST = {  # other ways to write a right answer: never flagged
+    # the tests make their own data (tests/test_lessons.py), so a student may reuse the lesson's names
+    "the lesson's weights bound again": "W0 = np.zeros((1, 4))",
     "a pandas display option": "import pandas as pd\npd.options.display.precision = 3\npd.set_option('display.max_rows', 20)",
     "loop": "def dense_params(inputs, units):\n    total = 0\n    for _ in range(units):\n        total += inputs + 1\n    return total",
     "helper function": "def _one_unit(inputs):\n    return inputs + 1\n\ndef dense_params(inputs, units):\n    return _one_unit(inputs) * units",
