@@ -96,8 +96,12 @@ FLAGGED_ATTRIBUTES = {
     "InteractiveShell": "IPython's machinery", "instance": "IPython's machinery", "shell": "IPython's machinery",
     "get_parent": "IPython's machinery", "parent_header": "IPython's machinery", "comm": "IPython's machinery",
     "_parents": "IPython's machinery", "_parent_header": "IPython's machinery",
-    # Keras' global dtype policy: a quantizing policy changes every later layer's parameter count
-    "set_dtype_policy": "patching", "set_global_policy": "patching",
+    # Keras' global dtype policy: a quantizing policy changes every later layer's parameter count;
+    # its other global settings change what the test cells' reference losses and layers compute
+    # (epsilon 0.5 clips every cross-entropy to log 2)
+    "set_dtype_policy": "patching", "set_global_policy": "patching", "set_epsilon": "patching",
+    "set_floatx": "patching", "set_image_data_format": "patching", "set_max_epochs": "patching",
+    "set_max_steps_per_epoch": "patching",
     # getattr under other names (operator.attrgetter("f_back"))
     "attrgetter": "interpreter internals", "methodcaller": "interpreter internals",
 }

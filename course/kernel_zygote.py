@@ -313,8 +313,13 @@ def guard_hidden_tests():
 
 # What the check helpers and the test cells use of the libraries: each cell starts with these
 # modules, their classes (and the classes' bases) and those classes' functions as imported.
+# keras.src.backend.config holds Keras' global settings (epsilon, floatx), which the reference losses
+# and layers of the test cells compute with (epsilon 0.5 clips every cross-entropy to log 2).
 GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.linalg", "keras", "keras.layers", "keras.ops",
-                   "keras.models", "keras.utils", "keras.optimizers", "keras.activations")
+                   "keras.models", "keras.utils", "keras.optimizers", "keras.activations",
+                   "keras.src.backend.config")
+# Keras' global state kept outside a module's namespace (keras.config.set_dtype_policy)
+KERAS_GLOBAL_ATTRIBUTES = ("dtype_policy",)
 _MISSING = object()
 
 
@@ -337,14 +342,28 @@ def _library_state():
             function = getattr(function, "__func__", function)  # static and class methods
             if isinstance(function, types.FunctionType):
                 functions[function] = (function.__code__, function.__defaults__, function.__kwdefaults__)
-    return {module: dict(vars(module)) for module in modules}, classes, functions
+    return {module: dict(vars(module)) for module in modules}, classes, functions, _keras_global_attributes()
+
+
+def _keras_global_attributes():
+    """{name: value} of KERAS_GLOBAL_ATTRIBUTES now ({} where Keras is not imported)."""
+    if "keras.src.backend.common.global_state" not in sys.modules:
+        return {}
+    global_state = sys.modules["keras.src.backend.common.global_state"]
+    return {name: global_state.get_global_attribute(name) for name in KERAS_GLOBAL_ATTRIBUTES}
 
 
 def _restore(state):
     """Put back what changed in the guarded libraries since `state` (_library_state()); returns
     the names of what was put back."""
-    modules, classes, functions = state
+    modules, classes, functions, keras_attributes = state
     restored = []
+    if keras_attributes:
+        global_state = sys.modules["keras.src.backend.common.global_state"]
+        for name, value in keras_attributes.items():
+            if global_state.get_global_attribute(name) is not value:
+                global_state.set_global_attribute(name, value)
+                restored.append(f"keras {name}")
     for module, names in modules.items():
         current = vars(module)
         for name, value in names.items():

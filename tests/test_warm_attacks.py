@@ -345,10 +345,13 @@ PATCHING_CELLS = [  # what earlier cells did to the libraries, then what the nex
     "keras.layers.Dense.count_params = lambda self: 9\n"
     "class Box:\n    def put(self, value):\n        self.prod = value\n"
     "import math\nBox.put(math, len)\n"
-    "functools.update_wrapper(keras.layers.Layer.get_weights, lambda self: [], assigned=('__code__',), updated=())",
+    "functools.update_wrapper(keras.layers.Layer.get_weights, lambda self: [], assigned=('__code__',), updated=())\n"
+    # Keras' global settings: epsilon 0.5 clips every reference cross-entropy to log 2
+    "keras.config.set_epsilon(0.5)\nkeras.config.set_floatx('float16')\nkeras.config.set_dtype_policy('mixed_float16')",
     "layer = keras.layers.Dense(3)\nlayer.build((None, 4))\n"
     "print('isclose', bool(np.isclose(1, 2)), 'params', layer.count_params(), 'prod', math.prod([2, 3]),\n"
-    "      'weights', len(layer.get_weights()))",
+    "      'weights', len(layer.get_weights()), 'epsilon', keras.config.epsilon(), 'floatx', keras.config.floatx(),\n"
+    "      'policy', keras.config.dtype_policy().name)",
 ]
 
 
@@ -356,7 +359,8 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_libraries_as_imported():
     """Patches of numpy, math or Keras an earlier cell made, by any route the reading of the
     cells may miss, are put back before the next cell runs, and said on its stderr."""
     out = scenario([PATCHING_CELLS], preload=("numpy", "keras"))[0]["out"]
-    assert "isclose False params 15 prod 6 weights 2" in out, out
+    assert ("isclose False params 15 prod 6 weights 2 epsilon 1e-07 floatx float32 policy float32"
+            in out), out
     assert "put back before this cell" in out and "numpy.isclose" in out, out
 
 
