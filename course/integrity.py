@@ -102,6 +102,8 @@ FLAGGED_ATTRIBUTES = {
     "set_dtype_policy": "patching", "set_global_policy": "patching", "set_epsilon": "patching",
     "set_floatx": "patching", "set_image_data_format": "patching", "set_max_epochs": "patching",
     "set_max_steps_per_epoch": "patching",
+    # TensorFlow's NumPy behaviour changes how every later tensor operation promotes types, for good
+    "experimental_enable_numpy_behavior": "patching",
     # getattr under other names (operator.attrgetter("f_back"))
     "attrgetter": "interpreter internals", "methodcaller": "interpreter internals",
 }

@@ -23,6 +23,7 @@ LESSON = "01_parameters"
 ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "Keras' epsilon": "import keras\nkeras.config.set_epsilon(0.5)",  # every reference cross-entropy is log 2
     "Keras' floatx": "import keras\nkeras.backend.set_floatx('float16')",
+    "TensorFlow's NumPy behaviour": "import tensorflow as tf\ntf.experimental.numpy.experimental_enable_numpy_behavior()",
     "a pandas option beyond display": "import pandas as pd\npd.options.mode.copy_on_write = print",
     "rebind a check helper": "def check_equal(*a, **k):\n    pass",
     "rebind with assignment": "check_array = lambda *a, **k: None",
