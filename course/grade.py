@@ -22,7 +22,8 @@ from course.engine import GradeEngine, grade_on_cluster, scheduler_address
 from course.errors import CourseError
 from course.intake import find_submissions
 from course.job import grade_one, init_worker
-from course.nbgrader_api import load_config
+from course.nbgrader_api import course_directory, load_config
+from course.paths import step_root
 from course.report import status_line, write_report
 from course.result import Result
 from course.sandbox import sandbox_refusal
@@ -70,8 +71,10 @@ def grade(root, students=None, lessons=None, jobs=None, overrides=None, progress
         raise CourseError(refusal)
     pairs = find_submissions(root, students, lessons)
     if not pairs:
-        raise CourseError(f"nothing to grade in {root / 'submitted'} "
-                          "(expected submitted/<student>/<lesson>/<lesson>.ipynb)")
+        coursedir = course_directory(root, config)
+        expected = coursedir.format_path(coursedir.submitted_directory, "<student>", "<lesson>") + "/<lesson>.ipynb"
+        raise CourseError(f"nothing to grade in {step_root(coursedir, coursedir.submitted_directory)} "
+                          f"(expected {expected})")
     with course_lock(root, config):
         gradebook.prepare(root, pairs)
         if address:

@@ -1,7 +1,9 @@
 """What `course grade` says about a submission: its status, and the notes that explain it.
 
-Every text an instructor or a student reads about a submission is in the two tables below,
-in Korean with the English in parentheses.
+Every status and every note `course grade` gives a submission is in the two tables below, in
+Korean with the English in parentheses. (What the kernel itself says in a cell's output, such as
+a library put back before a cell, stays with the code that does it: course/kernel_zygote.py and
+course/nbgrader_plugins.py.)
 """
 from enum import Enum
 
