@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -69,11 +70,14 @@ def find_submissions(root, students=None, lessons=None):
 
 
 def unusable_name(student):
-    """True for a student id nbgrader cannot be given: it skips names starting with a dot or
-    holding a line break, and strips spaces (no-break ones included) at either end, which would
-    grade submitted/kim/ for the folder 'kim '. Other control characters ('bell\\x07') pass:
-    nbgrader keeps them, and the report and status lines show them escaped."""
-    return student.startswith(".") or student != student.strip() or "\n" in student
+    """True for a student id nbgrader cannot be given, or that would pass for another: nbgrader
+    skips names starting with a dot or holding a line break, and strips spaces (no-break ones
+    included) at either end, which would grade submitted/kim/ for the folder 'kim '; a character
+    of no width or a direction mark ('\\u200bkim', Unicode's format characters) makes a name that
+    grades.csv shows as another student's. Other control characters ('bell\\x07') pass: nbgrader
+    keeps them, and the report and status lines show them escaped."""
+    return (student.startswith(".") or student != student.strip() or "\n" in student
+            or any(unicodedata.category(character) == "Cf" for character in student))
 
 
 def _find_notebook(folder, lesson, notes):

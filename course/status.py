@@ -50,9 +50,10 @@ class Note(Enum):
     DELETED_CELL = "지워진 셀 (deleted cell)"
     GLOB_IN_NAME = ("폴더 이름에 *, ?, [, ] 가 있어 채점하지 않음, 이름을 바꾸세요 "
                     "(nbgrader reads these characters as a file pattern: rename the folder)")
-    NAME_NOT_USABLE = ("폴더 이름이 점으로 시작하거나, 앞뒤에 공백이 있거나, 줄바꿈이 있어 "
+    NAME_NOT_USABLE = ("폴더 이름이 점으로 시작하거나, 앞뒤에 공백이 있거나, 줄바꿈이나 보이지 않는 문자가 있어 "
                        "채점하지 않음, 이름을 바꾸세요 "
-                       "(refused: a name nbgrader cannot handle, it would skip or strip it: rename the folder)")
+                       "(refused: a name nbgrader would skip or strip, or with an invisible character that "
+                       "makes it look like another: rename the folder)")
     METADATA_RESTORED = "채점 정보가 없는 셀을 찾아 채점함 (graded cell recognised without its metadata)"
     ANSWER_NOT_FOUND = "답안 셀을 찾지 못함, 직접 확인하세요 (answer cell not found: grade by hand)"
     # diagnosis: what happened in the student's cells
