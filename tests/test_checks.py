@@ -134,3 +134,40 @@ def test_check_model_outputs_tests_what_the_model_computes_however_it_is_written
         check_model_outputs("m", hidden, weights, x, expected)
     with pytest.raises(CheckFailed, match="Keras 모델이 아닙니다"):
         check_model_outputs("m", None, weights, x, expected)
+
+
+class _Flipping:
+    """A one-element sequence that gives its true value when first read and 1.0 after (what a
+    forged accuracy did: the first check compares it with the model's, the second asks for 1.0)."""
+    __module__ = "__main__"  # as a class a notebook cell defines
+
+    def __init__(self, value):
+        self.value, self.reads = value, 0
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        if i >= 1:
+            raise IndexError(i)
+        self.reads += 1
+        return self.value if self.reads == 1 else 1.0
+
+
+def test_an_object_of_the_notebooks_classes_is_read_once():
+    accuracy = _Flipping(0.5)
+    check_between("accuracy", accuracy, 0.5, 0.5)
+    with pytest.raises(CheckFailed):
+        check_between("accuracy", accuracy, 1.0, 1.0)
+    in_a_list = [_Flipping(0.5)]
+    check_array("accuracy", in_a_list, [[0.5]])
+    with pytest.raises(CheckFailed):
+        check_array("accuracy", in_a_list, [[1.0]])
+
+
+def test_a_plain_list_is_read_as_it_is_now():
+    """A student's function may hand back the same list again, grown: each check reads it anew."""
+    trace = [1.0]
+    check_array("trace", trace, [1.0])
+    trace.append(2.0)
+    check_array("trace", trace, [1.0, 2.0])
