@@ -9,6 +9,7 @@ import os
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 
+from course.browser_safe import BrowserSafe
 from course.lms_collector import LmsCollect
 from course.nbgrader_plugins import ColabBadge, FeedbackExporter, HideHiddenTests, InlineChecks, ResilientExecute
 from course.safe_extract import SafeExtractor
@@ -151,6 +152,9 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # ---- feedback (`course grade`, and plain `nbgrader generate_feedback`) ----------------------
 # nbgrader 0.9.6 shows hidden tests (and their tracebacks) in the feedback HTML.
 c.GenerateFeedback.preprocessors.append(HideHiddenTests)
+# No HTML, SVG or markdown of the student's that a browser would run (a <script> shown with
+# display(..., raw=True) ran for whoever opened the page): shown as plain text instead.
+c.GenerateFeedback.preprocessors.append(BrowserSafe)
 # nbconvert's HTML exporter, its templates compiled once per grading process, not once a page
 c.GenerateFeedback.exporter_class = FeedbackExporter
 # Markdown cells longer than this, or with link reference definitions (nbconvert expands each

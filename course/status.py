@@ -94,6 +94,7 @@ SKIPPED_AFTER_DEATHS = ("커널이 {deaths}번 죽어 이 셀은 실행하지 �
 HIDDEN_TESTS_PLACEHOLDER = "# (숨겨진 테스트 / hidden tests)"
 FEEDBACK_PLAIN = "피드백이 너무 커서 글자만 보여 줍니다 (the feedback page was too large: shown as plain text)"
 HIDDEN_LINE_REMOVED = "[숨겨진 테스트의 줄이라 지웠습니다 (a line of a hidden test, removed)]"
+OUTPUT_NOT_SHOWN = "(브라우저에서 실행될 출력이라 보여 주지 않습니다: output not shown, it would run in the browser)"
 CELL_WOULD_NOT_STOP = ("시간 안에 끝나지 않고 중단해도 멈추지 않았거나, 읽을 수 없을 만큼 큰 출력을 보내 커널을 "
                        "다시 시작했습니다 (the cell did not stop when interrupted after the timeout, or sent "
                        "an output too large to read; the kernel was restarted)")

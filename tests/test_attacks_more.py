@@ -230,7 +230,11 @@ FLOODS = {  # kind 5: student -> what the output limits let through
                              + f"\ndisplay({{'text/markdown': {MARKDOWN_BOMB!r}, 'text/plain': 'md'}}, raw=True)\n"},
 }
 ANSI_PRINT = 'print("\\x1b[31m<\\x1b[32m>" * 16000)'  # 192 000 characters, under the cell limit
-ODD_NAMES = [".dotted", "new\nline", "kim "]
+ODD_NAMES = [".dotted", "new\nline", "kim ", "\u200bhonest"]  # the last showed as 'honest' in grades.csv
+# HTML of the student's that the feedback page would run (the instructor opens it from the report)
+SCRIPT_OUTPUT = ("\nfrom IPython.display import display\n"
+                 "display({'text/html': \"<script>document.title='RAN'</script><b>raw</b>\", 'text/plain': 'raw'}, raw=True)\n")
+SCRIPT_MARKDOWN = "메모 <img src=x onerror=\"document.title='RAN'\">"
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +249,9 @@ def tiny(tmp_path_factory):
     ansi = tiny_course.answered(root)
     ansi.cells[2:2] = [new_code_cell(ANSI_PRINT) for _ in range(11)]
     tiny_course.submit(root, "ansi_colours", ansi)
+    scripts = tiny_course.answered(root, {"add": tiny_course.SOLUTIONS["add"] + SCRIPT_OUTPUT})
+    scripts.cells.insert(2, new_markdown_cell(SCRIPT_MARKDOWN))
+    tiny_course.submit(root, "scripts", scripts)
     links = {"hardlink_to_source": root / "source" / LESSON_TINY / f"{LESSON_TINY}.ipynb",
              "hardlink_to_other": root / "submitted" / "honest" / LESSON_TINY / f"{LESSON_TINY}.ipynb"}
     for student, target in links.items():
@@ -362,6 +369,17 @@ def test_kind7_every_student_folder_is_graded_or_reported(tiny):
         assert Note.NAME_NOT_USABLE.say(repr(name)) in result.notes and "rename the folder" in result.reason
         # the name as the report shows text: escaped for HTML, control characters as escapes
         assert html.escape(printable(name), quote=False) in report, name
+
+
+@slow
+def test_kind7_the_feedback_page_runs_nothing_of_the_students(tiny):
+    """A <script> shown with display(..., raw=True) and an <img onerror> in a markdown cell were
+    in the feedback page as written (review): they are shown as text, and the points are kept."""
+    root, results = tiny
+    assert results["scripts"].score == results["honest"].score, results["scripts"].reason
+    page = _feedback(root, "scripts")
+    assert "<script>document.title" not in page and "<img src=x onerror" not in page
+    assert "onerror=\"document.title='RAN'\"" in html.unescape(page), "the markdown cell is shown as text"
 
 
 # ---- kinds 4 and 6: limits that hold per process, not per kernel -----------------------------

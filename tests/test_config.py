@@ -12,6 +12,7 @@ from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.preprocessors import ClearSolutions, Execute, OverwriteCells
 
 from course import paths
+from course.browser_safe import BrowserSafe
 from course.cli import _overrides, parser
 from course.grade import NO_SANDBOX
 from course.nbgrader_api import course_directory, load_config
@@ -110,11 +111,11 @@ def test_no_sandbox_is_an_override_of_the_same_pipeline(kernel_manager):
     assert sandbox_refusal(load_config(ROOT, overrides)) is None, "nothing to refuse without the sandbox"
 
 
-def test_feedback_is_nbgraders_then_the_hidden_tests_hidden():
+def test_feedback_is_nbgraders_then_the_hidden_tests_hidden_then_nothing_that_runs_in_a_browser():
     assert _converter(GenerateFeedback).preprocessors == (
-        _default(GenerateFeedback, "preprocessors") + [HideHiddenTests])
+        _default(GenerateFeedback, "preprocessors") + [HideHiddenTests, BrowserSafe])
     steps = [type(step) for step in _steps(GenerateFeedback)]  # nbconvert's HTMLExporter adds its own first
-    assert steps[-1] is HideHiddenTests and steps.count(HideHiddenTests) == 1
+    assert steps[-2:] == [HideHiddenTests, BrowserSafe] and steps.count(HideHiddenTests) == 1
 
 
 def test_release_inlines_the_checks_and_adds_the_badge_before_nbgraders_steps():

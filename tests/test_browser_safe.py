@@ -1,0 +1,78 @@
+"""course.browser_safe: a feedback page runs nothing of the student's in the browser, and keeps
+what only shows (pandas' tables, pictures, the lessons' own markdown)."""
+import copy
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
+from tiny_lesson import lesson
+
+from course.browser_safe import BrowserSafe, runs_in_a_browser
+from course.paths import REPOSITORY_ROOT, lesson_ids, release_notebook
+from course.status import OUTPUT_NOT_SHOWN
+
+
+@pytest.mark.parametrize("markup", [
+    "<script>document.title='x'</script>", "<img src=x onerror=alert(1)>", "<IMG SRC=x OnLoad='a()'>",
+    "<a href=' javascript:alert(1)'>x</a>", "<a href='JaVa&#x53;cript:alert(1)'>x</a>",
+    "<iframe srcdoc='<script>1</script>'></iframe>", "<svg><script>1</script></svg>",
+    "<div style='background:url(https://x/y)'>x</div>", "<style>body{display:none}</style>",
+    "<object data='data:text/html,x'></object>", "<form action='https://x'><input></form>",
+    "<meta http-equiv='refresh' content='0;url=https://x'>", "<a href='data:text/html,<script>1</script>'>x</a>",
+])
+def test_markup_that_would_run_or_load_something_is_found(markup):
+    assert runs_in_a_browser(markup)
+
+
+@pytest.mark.parametrize("markup", [
+    pd.DataFrame({"a": [1, 2], "b": ["<x>", "y"]}).to_html(), "<b>굵게</b> x &lt; 0",
+    "<img src='data:image/png;base64,iVBORw0KGgo=' alt='그림'>", "<a href='https://keras.io'>Keras</a>",
+    "<p>x < 0 and y > 1</p>", "<table><tr><td style='text-align: right'>1</td></tr></table>",
+])
+def test_markup_that_only_shows_is_kept(markup):
+    assert not runs_in_a_browser(markup)
+
+
+def _safe(nb):
+    return BrowserSafe().preprocess(copy.deepcopy(nb), {})[0]
+
+
+def test_a_students_outputs_that_would_run_give_way_to_their_plain_text():
+    table = pd.DataFrame({"a": [1, 2]})
+    outputs = [
+        new_output("display_data", data={"text/html": "<script>document.title='x'</script><b>raw</b>",
+                                         "text/plain": "<IPython.core.display.HTML object>"}),
+        new_output("display_data", data={"application/javascript": "alert(1)"}),
+        new_output("display_data", data={"image/svg+xml": "<svg onload='alert(1)'></svg>", "image/png": "iVBORw0KGgo="}),
+        new_output("execute_result", data={"text/html": table.to_html(), "text/plain": str(table)},
+                   execution_count=1),
+        new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "m"},
+                                         "text/plain": "IntSlider(value=3)"}),
+    ]
+    nb = _safe(lesson(new_code_cell("show()", outputs=outputs)))
+    shown = [output.data for output in nb.cells[1].outputs]
+    assert shown[0] == {"text/plain": "<IPython.core.display.HTML object>"}
+    assert shown[1] == {"text/plain": OUTPUT_NOT_SHOWN}
+    assert shown[2] == {"image/png": "iVBORw0KGgo="}
+    assert shown[3] == {"text/html": table.to_html(), "text/plain": str(table)}
+    assert shown[4] == {"text/plain": "IntSlider(value=3)"}
+
+
+def test_a_students_markdown_or_raw_cell_that_would_run_is_shown_as_text():
+    nb = _safe(lesson(new_markdown_cell("# 메모\n\n<img src=x onerror=alert(1)>"),
+                      new_markdown_cell("[눌러 보세요](javascript:alert(1))"),
+                      new_raw_cell("<script>alert(1)</script>", metadata={"format": "text/html"}),
+                      new_markdown_cell("# 제목\n\n$x < 0$이면 `relu(x) = 0`, <b>굵게</b>")))
+    _title, *cells = nb.cells
+    assert [cell.cell_type for cell in cells] == ["markdown"] * 4
+    for cell in cells[:3]:
+        assert cell.source.startswith("~~~\n") and cell.source.endswith("\n~~~"), cell.source
+    assert cells[3].source == "# 제목\n\n$x < 0$이면 `relu(x) = 0`, <b>굵게</b>"
+
+
+@pytest.mark.parametrize("lesson_id", lesson_ids(REPOSITORY_ROOT))
+def test_every_markdown_cell_of_the_lessons_is_kept(lesson_id):
+    released = nbformat.read(release_notebook(REPOSITORY_ROOT, lesson_id), as_version=4)
+    markdown = [cell.source for cell in released.cells if cell.cell_type == "markdown"]
+    assert [cell.source for cell in _safe(released).cells if cell.cell_type == "markdown"] == markdown
