@@ -4,15 +4,16 @@ student's, and the instructor's, who follows the report's links): a student's ce
 HTML too.
 
 `BrowserSafe` is a feedback preprocessor (nbgrader_config.py). Code cells keep the outputs a
-page shows as text or pictures; HTML and SVG that hold something a browser would run (a
-script, an event handler, a `javascript:` link, a frame, a style sheet) give way to the
-output's plain text, and JavaScript and widget outputs are dropped. Markdown and raw cells
+page shows as text or pictures (an image's size as whole numbers, no other output metadata);
+HTML that holds something a browser would run (a script, an event handler, a `javascript:`
+link, a frame, a style sheet, SVG) gives way to the output's plain text, and JavaScript, SVG
+and widget outputs are dropped. Markdown and raw cells
 whose HTML would run something are shown as their plain text. HTML that runs nothing (pandas'
 tables) is kept as written.
 """
 import re
-from html.parser import HTMLParser
 
+import html5lib
 from nbconvert.filters.markdown import markdown2html
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -27,35 +28,48 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "
 SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:")  # a URL's scheme (a relative URL has none)
 SAFE_IMAGES = ("data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp")
 SHOWN_AS_IS = {"text/plain", "text/latex", "image/png", "image/jpeg", "application/json"}
-CHECKED_MARKUP = {"text/html", "image/svg+xml"}
+CHECKED_MARKUP = {"text/html"}
 
 
-class _Scan(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.runs = False
+def _local(name):
+    """A tag or attribute name without its namespace ('{http://www.w3.org/2000/svg}svg' -> 'svg')."""
+    return name.rsplit("}", 1)[-1].lower()
 
-    def handle_starttag(self, tag, attrs):
-        if tag in RUNNING_ELEMENTS:
-            self.runs = True
-        for name, value in attrs:
-            url = "".join((value or "").split()).lower()
-            if name.startswith("on") or name == "srcdoc" or (name == "style" and "url(" in url) or (
-                    name in URL_ATTRIBUTES and SCHEME.match(url)
-                    and not url.startswith(("http:", "https:", "mailto:", *SAFE_IMAGES))):
-                self.runs = True
 
-    handle_startendtag = handle_starttag
+def _runs(element):
+    tag = element.tag if isinstance(element.tag, str) else ""  # comments have a function as tag
+    if _local(tag) in RUNNING_ELEMENTS:
+        return True
+    for name, value in element.attrib.items():
+        name = _local(name if isinstance(name, str) else name[1])
+        url = re.sub(r"[\x00-\x20\x7f]", "", value or "").lower()  # browsers drop these in URLs
+        if name.startswith("on") or name == "srcdoc" or (name == "style" and "url(" in url) or (
+                name in URL_ATTRIBUTES and SCHEME.match(url)
+                and not url.startswith(("http:", "https:", "mailto:", *SAFE_IMAGES))):
+            return True
+    return False
 
 
 def runs_in_a_browser(markup):
     """Whether HTML (or SVG) text `markup` holds anything a browser would run or load: an element
     of RUNNING_ELEMENTS, an event handler (`onerror=`), a URL that is not http(s), mailto or an
-    inline picture, or a style that loads one."""
-    scan = _Scan()
-    scan.feed(markup)
-    scan.close()
-    return scan.runs
+    inline picture, or a style that loads one. It is parsed as a browser parses it (html5lib: a
+    comment ends at `--!>` too), also as if the page went on after a tag or quote it leaves open."""
+    return any(_runs(element) for ending in ("", ">", '">', "'>")
+               for element in html5lib.parseFragment(markup + ending, namespaceHTMLElements=False).iter())
+
+
+def _shown_metadata(metadata):
+    """An output's metadata as the page may use it: an image's width and height as whole numbers
+    (nbconvert writes them into the <img> tag unquoted), nothing else (no file name to load)."""
+    shown = {}
+    for mime, values in metadata.items():
+        if isinstance(values, dict):
+            sizes = {key: int(value) for key, value in values.items() if key in ("width", "height")
+                     and re.fullmatch(r"\d{1,5}", str(value))}
+            if sizes:
+                shown[mime] = sizes
+    return shown
 
 
 class BrowserSafe(NbGraderPreprocessor):
@@ -76,6 +90,7 @@ class BrowserSafe(NbGraderPreprocessor):
                     del data[mime]
                 if not data:
                     data["text/plain"] = OUTPUT_NOT_SHOWN
+                output["metadata"] = _shown_metadata(output.get("metadata", {}))
         elif cell.cell_type == "markdown":
             if runs_in_a_browser(markdown2html(cell.source)):
                 cell.source = plain_markdown(cell.source)

@@ -51,30 +51,45 @@ def _fail(name, problem, hint):
     raise CheckFailed(message)
 
 
-# What a value holding objects of the notebook's own classes gave when a check first read it:
-# {id(value): (value, its array)}
+# What a value that is not plain numbers gave when a check first read it: {id(value): (value,
+# its array)}; emptied when it grows past _FIRST_READ_KEPT
 _FIRST_READ = {}
+_FIRST_READ_KEPT = 512
 
 
-def _of_the_notebook(value, depth=0):
-    """Whether value is, or (in a list or tuple) holds, an object of a class a cell defined."""
-    if type(value).__module__ == "__main__":
-        return True
-    return depth < 3 and isinstance(value, (list, tuple)) and any(
-        _of_the_notebook(item, depth + 1) for item in value)
+def _plain(value, depth=0):
+    """Whether value is plain numbers: a number, a numpy array or scalar, or a list or tuple of
+    those (not a subclass, nor anything else that could run code when it is read)."""
+    if type(value) in (list, tuple):
+        return depth < 3 and all(_plain(item, depth + 1) for item in value)
+    return isinstance(value, (int, float, complex, np.ndarray, np.generic)) and \
+        type(value).__module__ in ("builtins", "numpy")
 
 
 def _as_array(value):
-    """value as a numpy array. A value holding objects of the notebook's own classes is read
-    once: every later check of it sees what the first read gave, so an object that answers
-    differently each time it is read cannot pass one check with one value and the next with
-    another."""
-    if _of_the_notebook(value):
-        first = _FIRST_READ.get(id(value))
-        if first is None or first[0] is not value:
-            first = _FIRST_READ[id(value)] = (value, np.array(_read(value)))
-        return first[1].copy()
-    return _read(value)
+    """value as a numpy array. A value that is not plain numbers (a tensor, an object of the
+    student's, a list holding one) is read once, into numbers: every later check of it sees what
+    the first read gave, so an object that answers differently each time it is read cannot pass
+    one check with one value and the next with another."""
+    if _plain(value):
+        return _read(value)
+    first = _FIRST_READ.get(id(value))
+    if first is None or first[0] is not value:
+        if len(_FIRST_READ) >= _FIRST_READ_KEPT:
+            _FIRST_READ.clear()
+        first = _FIRST_READ[id(value)] = (value, _numbers(_read(value)))
+    return first[1].copy()
+
+
+def _numbers(array):
+    """A copy of `array` whose objects are numbers (float), each read once; NaN where one is not."""
+    array = np.array(array)
+    if array.dtype == object:
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError, OverflowError):
+            array = np.full(array.shape, np.nan)
+    return array
 
 
 def _read(value):

@@ -20,6 +20,11 @@ from course.status import OUTPUT_NOT_SHOWN
     "<div style='background:url(https://x/y)'>x</div>", "<style>body{display:none}</style>",
     "<object data='data:text/html,x'></object>", "<form action='https://x'><input></form>",
     "<meta http-equiv='refresh' content='0;url=https://x'>", "<a href='data:text/html,<script>1</script>'>x</a>",
+    # read as a browser reads them (review): comments that end at --!>, CDATA outside SVG, a tag
+    # left open at the end of the cell, control characters before a scheme
+    "<!-- --!><img src=x onerror=\"document.title='x'\"> -->", "<![CDATA[><img src=x onerror=\"a()\">]]>",
+    "<img src=x onerror=alert(1)", "<img src=\"x\" onerror=\"alert(1)", "<a href='\x01javascript:alert(1)'>x</a>",
+    "<svg><a xlink:href='javascript:alert(1)'>x</a></svg>",
 ])
 def test_markup_that_would_run_or_load_something_is_found(markup):
     assert runs_in_a_browser(markup)
@@ -49,6 +54,10 @@ def test_a_students_outputs_that_would_run_give_way_to_their_plain_text():
                    execution_count=1),
         new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "m"},
                                          "text/plain": "IntSlider(value=3)"}),
+        # nbconvert writes an image's width into the tag unquoted (review)
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="},
+                   metadata={"image/png": {"width": "1 onerror=alert(1)", "height": 40},
+                             "filenames": {"image/png": "../../gradebook.db"}}),
     ]
     nb = _safe(lesson(new_code_cell("show()", outputs=outputs)))
     shown = [output.data for output in nb.cells[1].outputs]
@@ -57,6 +66,8 @@ def test_a_students_outputs_that_would_run_give_way_to_their_plain_text():
     assert shown[2] == {"image/png": "iVBORw0KGgo="}
     assert shown[3] == {"text/html": table.to_html(), "text/plain": str(table)}
     assert shown[4] == {"text/plain": "IntSlider(value=3)"}
+    assert shown[5] == {"image/png": "iVBORw0KGgo="}
+    assert nb.cells[1].outputs[5].metadata == {"image/png": {"height": 40}}
 
 
 def test_a_students_markdown_or_raw_cell_that_would_run_is_shown_as_text():

@@ -171,3 +171,45 @@ def test_a_plain_list_is_read_as_it_is_now():
     check_array("trace", trace, [1.0])
     trace.append(2.0)
     check_array("trace", trace, [1.0, 2.0])
+
+
+def test_an_object_read_as_a_number_is_read_once():
+    """A Fraction whose numerator changes between reads (review): numpy keeps it as an object and
+    float() asked it again at every check."""
+    from fractions import Fraction
+
+    reads = [3, 4]
+
+    class Accuracy(Fraction):
+        __module__ = "__main__"
+
+        @property
+        def _numerator(self):
+            return reads.pop(0) if len(reads) > 1 else reads[0]
+
+        @_numerator.setter
+        def _numerator(self, value):
+            pass
+
+        @property
+        def _denominator(self):
+            return 4
+
+        @_denominator.setter
+        def _denominator(self, value):
+            pass
+
+    accuracy = Accuracy(3, 4)
+    check_between("accuracy", accuracy, 0.75, 0.75)
+    with pytest.raises(CheckFailed):
+        check_between("accuracy", accuracy, 1.0, 1.0)
+
+
+def test_an_object_with_a_numpy_method_is_read_once():
+    import types
+
+    values = iter([0.5, 1.0, 1.0])
+    accuracy = types.SimpleNamespace(numpy=lambda: next(values))
+    check_between("accuracy", accuracy, 0.5, 0.5)
+    with pytest.raises(CheckFailed):
+        check_between("accuracy", accuracy, 1.0, 1.0)
