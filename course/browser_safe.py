@@ -50,13 +50,18 @@ def _runs(element):
     return False
 
 
+SENTINEL = '<b id="course-browser-safe-end"></b>'
+
+
 def runs_in_a_browser(markup):
     """Whether HTML (or SVG) text `markup` holds anything a browser would run or load: an element
     of RUNNING_ELEMENTS, an event handler (`onerror=`), a URL that is not http(s), mailto or an
-    inline picture, or a style that loads one. It is parsed as a browser parses it (html5lib: a
-    comment ends at `--!>` too), also as if the page went on after a tag or quote it leaves open."""
-    return any(_runs(element) for ending in ("", ">", '">', "'>")
-               for element in html5lib.parseFragment(markup + ending, namespaceHTMLElements=False).iter())
+    inline picture, or a style that loads one; or whether it leaves a tag, a quote, a comment or
+    a raw-text element open, so that the page around it (and a next output) would become part of
+    it. It is parsed as a browser parses it (html5lib: a comment ends at `--!>` too)."""
+    elements = list(html5lib.parseFragment(markup + SENTINEL, namespaceHTMLElements=False).iter())
+    closed = any(element.tag == "b" and element.get("id") == "course-browser-safe-end" for element in elements)
+    return not closed or any(_runs(element) for element in elements)
 
 
 def _shown_metadata(metadata):

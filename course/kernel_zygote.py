@@ -353,6 +353,13 @@ def _keras_global_attributes():
     return {name: global_state.get_global_attribute(name) for name in KERAS_GLOBAL_ATTRIBUTES}
 
 
+def _same_setting(before, now):
+    """Whether a Keras global attribute is as it was: a dtype policy by its name (Keras sets the
+    default policy, unset at first, the first time a layer asks for it: that is no change)."""
+    name = getattr(before, "name", None) or "float32"
+    return now is before or (getattr(now, "name", None) or "float32") == name
+
+
 def _restore(state):
     """Put back what changed in the guarded libraries since `state` (_library_state()); returns
     the names of what was put back."""
@@ -361,7 +368,7 @@ def _restore(state):
     if keras_attributes:
         global_state = sys.modules["keras.src.backend.common.global_state"]
         for name, value in keras_attributes.items():
-            if global_state.get_global_attribute(name) is not value:
+            if not _same_setting(value, global_state.get_global_attribute(name)):
                 global_state.set_global_attribute(name, value)
                 restored.append(f"keras {name}")
     for module, names in modules.items():

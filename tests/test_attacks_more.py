@@ -16,6 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
+import html5lib
 import nbformat
 import pytest
 import tiny_course
@@ -233,7 +234,11 @@ ANSI_PRINT = 'print("\\x1b[31m<\\x1b[32m>" * 16000)'  # 192 000 characters, unde
 ODD_NAMES = [".dotted", "new\nline", "kim ", "\u200bhonest"]  # the last showed as 'honest' in grades.csv
 # HTML of the student's that the feedback page would run (the instructor opens it from the report)
 SCRIPT_OUTPUT = ("\nfrom IPython.display import display\n"
-                 "display({'text/html': \"<script>document.title='RAN'</script><b>raw</b>\", 'text/plain': 'raw'}, raw=True)\n")
+                 "display({'text/html': \"<script>document.title='RAN'</script><b>raw</b>\", 'text/plain': 'raw'}, raw=True)\n"
+                 # two outputs harmless alone: the first leaves a quote open, the page's markup and the
+                 # second output's attributes become one <img> (review)
+                 "display({'text/html': \"<img alt='\", 'text/plain': '-'}, raw=True)\n"
+                 "display({'text/html': \"' src=x onerror=document.title='RAN2'>\", 'text/plain': '-'}, raw=True)\n")
 SCRIPT_MARKDOWN = "메모 <img src=x onerror=\"document.title='RAN'\">"
 
 
@@ -379,6 +384,10 @@ def test_kind7_the_feedback_page_runs_nothing_of_the_students(tiny):
     assert results["scripts"].score == results["honest"].score, results["scripts"].reason
     page = _feedback(root, "scripts")
     assert "<script>document.title" not in page and "<img src=x onerror" not in page
+    assert "<img alt='" not in page
+    handlers = [(element.tag, name) for element in html5lib.parse(page, namespaceHTMLElements=False).iter()
+                for name in element.attrib if str(name).lower().startswith("on")]
+    assert not handlers, handlers
     assert "onerror=\"document.title='RAN'\"" in html.unescape(page), "the markdown cell is shown as text"
 
 

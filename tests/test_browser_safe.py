@@ -25,6 +25,8 @@ from course.status import OUTPUT_NOT_SHOWN
     "<!-- --!><img src=x onerror=\"document.title='x'\"> -->", "<![CDATA[><img src=x onerror=\"a()\">]]>",
     "<img src=x onerror=alert(1)", "<img src=\"x\" onerror=\"alert(1)", "<a href='\x01javascript:alert(1)'>x</a>",
     "<svg><a xlink:href='javascript:alert(1)'>x</a></svg>",
+    # a quote or tag left open joins the page's next markup and the next output into one tag (review)
+    "<img alt='", "<b title=\"x", "<textarea>", "<!-- open comment", "<title>",
 ])
 def test_markup_that_would_run_or_load_something_is_found(markup):
     assert runs_in_a_browser(markup)
