@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import nbformat
+import regex
 from nbgrader.utils import parse_utc
 
 from course import cells, integrity
@@ -46,6 +47,8 @@ IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
 # nbgrader finds a student's files with glob patterns built from the student id, and globs the
 # paths it found once more: no escaping survives that, so such ids are not passed to it.
 GLOB_CHARACTERS = set("*?[]")
+# Characters that show as nothing: zero-width spaces, direction marks, Hangul fillers, variation selectors
+UNSEEN = regex.compile(r"\p{Default_Ignorable_Code_Point}")
 
 
 @dataclass
@@ -73,11 +76,13 @@ def unusable_name(student):
     """True for a student id nbgrader cannot be given, or that would pass for another: nbgrader
     skips names starting with a dot or holding a line break, and strips spaces (no-break ones
     included) at either end, which would grade submitted/kim/ for the folder 'kim '; a character
-    of no width or a direction mark ('\\u200bkim', Unicode's format characters) makes a name that
-    grades.csv shows as another student's. Other control characters ('bell\\x07') pass: nbgrader
-    keeps them, and the report and status lines show them escaped."""
+    of no width, a direction mark or a filler that shows as nothing ('\\u200bkim', '\\u3164kim':
+    Unicode's format characters and default-ignorable code points) makes a name that grades.csv
+    shows as another student's. Other control characters ('bell\\x07') pass: nbgrader keeps them,
+    and the report and status lines show them escaped."""
     return (student.startswith(".") or student != student.strip() or "\n" in student
-            or any(unicodedata.category(character) == "Cf" for character in student))
+            or any(unicodedata.category(character) == "Cf" for character in student)
+            or UNSEEN.search(student) is not None)
 
 
 def _find_notebook(folder, lesson, notes):

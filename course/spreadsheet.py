@@ -2,19 +2,21 @@
 spreadsheet would run as a formula (a student folder named `=HYPERLINK(...)` stays text)."""
 import csv
 
+import regex
 from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-# what may stand in front of a formula and not be seen: spaces, and characters of no width
-UNSEEN = " \u00a0\u3000\u200b\u200c\u200d\u2060\ufeff"
+# what may stand in front of a formula and not be seen: spaces, and characters that show as
+# nothing (Unicode's default-ignorable code points: zero-width spaces, Hangul fillers...)
+UNSEEN_START = regex.compile(r"^[\s\p{Default_Ignorable_Code_Point}]+")
 
 
 def safe_cell(value):
     """The value as spreadsheet programs should show it: text that would start a formula, also
     behind spaces or characters of no width, or with a full-width sign, gets a leading apostrophe
     (OWASP's advice for CSV injection); numbers and other text are unchanged."""
-    if isinstance(value, str) and value.lstrip(UNSEEN).startswith(FORMULA_START):
+    if isinstance(value, str) and UNSEEN_START.sub("", value).startswith(FORMULA_START):
         return "'" + value
     return value
 

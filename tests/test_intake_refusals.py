@@ -107,6 +107,9 @@ def test_other_names_finds_every_hard_link_below_the_base_or_raises(tmp_path):
 @pytest.mark.parametrize("name, unusable", [
     (".dotted", True), ("new\nline", True), ("kim ", True), (" kim", True), ("kim\u00a0", True),
     ("\u200bkim", True), ("kim\u200b", True), ("ki\u2060m", True), ("\u202ekim", True), ("\ufeffkim", True),
+    # fillers and selectors that show as nothing, though not format characters (round 7)
+    ("\u3164ada", True), ("\u115fada", True), ("ada\uffa0", True), ("a\ufe0fda", True), ("\u034fada", True),
+    ("한글이름", False), ("ada😀", False),
     ("kim", False), ("bell\x07", False), ("-김 철수", False), ("a,b\"c", False), ("a.b", False),
 ])
 def test_names_nbgrader_would_skip_or_strip_are_unusable(name, unusable):

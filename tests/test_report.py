@@ -152,7 +152,7 @@ def test_control_characters_in_a_name_are_shown_escaped(course):
 
 
 @pytest.mark.parametrize("name", ["=1+1", " =1+1", "\u200b=HYPERLINK(\"x\")", "\ufeff@SUM(A1)", "＝1+1",
-                                  "\u3000-2+3", "\n=1"])
+                                  "\u3000-2+3", "\n=1", "\u3164=1+1", "\ufe0f +1"])
 def test_a_formula_behind_spaces_or_unseen_characters_stays_text(name):
     assert safe_cell(name) == "'" + name
 
