@@ -8,8 +8,10 @@ page shows as text or pictures (an image's size as whole numbers, no other outpu
 HTML that holds something a browser would run (a script, an event handler, a `javascript:`
 link, a frame, a style sheet, SVG) gives way to the output's plain text, and JavaScript, SVG
 and widget outputs are dropped. Markdown and raw cells
-whose HTML would run something are shown as their plain text. HTML that runs nothing (pandas'
-tables) is kept as written.
+whose HTML would run something are shown as their plain text. HTML that runs nothing and is
+well formed is kept as written; HTML that is not is treated as running, because browsers mend
+it in ways a checker cannot foresee (Chromium keeps an `<img onerror>` inside a `<select>`
+that the HTML standard's parser drops).
 """
 import re
 
@@ -51,6 +53,9 @@ def _runs(element):
 
 
 SENTINEL = '<b id="course-browser-safe-end"></b>'
+# Parse errors inside text that every browser reads as text alike (`x < 0`, `&nbsp` without `;`)
+TEXT_ERRORS = {"expected-tag-name", "expected-named-entity", "named-entity-without-semicolon",
+               "numeric-entity-without-semicolon"}
 
 
 def runs_in_a_browser(markup):
@@ -58,10 +63,14 @@ def runs_in_a_browser(markup):
     of RUNNING_ELEMENTS, an event handler (`onerror=`), a URL that is not http(s), mailto or an
     inline picture, or a style that loads one; or whether it leaves a tag, a quote, a comment or
     a raw-text element open, so that the page around it (and a next output) would become part of
-    it. It is parsed as a browser parses it (html5lib: a comment ends at `--!>` too)."""
-    elements = list(html5lib.parseFragment(markup + SENTINEL, namespaceHTMLElements=False).iter())
+    it. It is parsed as the HTML standard says (html5lib: a comment ends at `--!>` too); markup
+    that is not well formed there (any parse error: a tag the parser drops, as `<img>` in a
+    `<select>`, which newer browsers keep) counts as running, since browsers may mend it otherwise."""
+    parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+    elements = list(parser.parseFragment(markup + SENTINEL).iter())
     closed = any(element.tag == "b" and element.get("id") == "course-browser-safe-end" for element in elements)
-    return not closed or any(_runs(element) for element in elements)
+    mended = [code for _, code, _ in parser.errors if code not in TEXT_ERRORS]
+    return not closed or bool(mended) or any(_runs(element) for element in elements)
 
 
 def _shown_metadata(metadata):

@@ -23,6 +23,8 @@ import tiny_course
 from conftest import needs_bubblewrap
 from lean_notebooks import lean
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from playwright.sync_api import sync_playwright
+from test_browser import CHROMIUM
 
 from course import cells, gradebook, submissions
 from course.demo import make_course
@@ -231,15 +233,19 @@ FLOODS = {  # kind 5: student -> what the output limits let through
                              + f"\ndisplay({{'text/markdown': {MARKDOWN_BOMB!r}, 'text/plain': 'md'}}, raw=True)\n"},
 }
 ANSI_PRINT = 'print("\\x1b[31m<\\x1b[32m>" * 16000)'  # 192 000 characters, under the cell limit
-ODD_NAMES = [".dotted", "new\nline", "kim ", "\u200bhonest"]  # the last showed as 'honest' in grades.csv
+ODD_NAMES = [".dotted", "new\nline", "kim ", "\u200bhonest", "\u3164honest"]  # the last two showed as 'honest' in grades.csv
 # HTML of the student's that the feedback page would run (the instructor opens it from the report)
 SCRIPT_OUTPUT = ("\nfrom IPython.display import display\n"
                  "display({'text/html': \"<script>document.title='RAN'</script><b>raw</b>\", 'text/plain': 'raw'}, raw=True)\n"
                  # two outputs harmless alone: the first leaves a quote open, the page's markup and the
                  # second output's attributes become one <img> (review)
                  "display({'text/html': \"<img alt='\", 'text/plain': '-'}, raw=True)\n"
-                 "display({'text/html': \"' src=x onerror=document.title='RAN2'>\", 'text/plain': '-'}, raw=True)\n")
-SCRIPT_MARKDOWN = "메모 <img src=x onerror=\"document.title='RAN'\">"
+                 "display({'text/html': \"' src=x onerror=document.title='RAN2'>\", 'text/plain': '-'}, raw=True)\n"
+                 # the HTML standard's parser drops an <img> in a <select>; Chromium keeps it (round 7)
+                 "display({'text/html': '<select><img src=x onerror=\"document.title=`RAN3`\"></select>', "
+                 "'text/plain': 'table'}, raw=True)\n")
+SCRIPT_MARKDOWN = ("메모 <img src=x onerror=\"document.title='RAN'\">\n\n"
+                   "노트: <select><img src=y onerror=\"document.title='RAN4'\"></select>")
 
 
 @pytest.fixture(scope="module")
@@ -389,6 +395,18 @@ def test_kind7_the_feedback_page_runs_nothing_of_the_students(tiny):
                 for name in element.attrib if str(name).lower().startswith("on")]
     assert not handlers, handlers
     assert "onerror=\"document.title='RAN'\"" in html.unescape(page), "the markdown cell is shown as text"
+    # and in a real browser, which mends HTML its own way: the page loads and nothing sets the title
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            tab = browser.new_page()
+            tab.route(re.compile(r"^https?://"), lambda route: route.abort())  # no network here or in CI
+            tab.goto((root / "feedback" / "scripts" / LESSON_TINY / f"{LESSON_TINY}.html").as_uri())
+            tab.wait_for_timeout(1500)  # images that fail to load fire onerror by then
+            title = tab.title()
+        finally:
+            browser.close()
+    assert "RAN" not in title, title
 
 
 # ---- kinds 4 and 6: limits that hold per process, not per kernel -----------------------------
