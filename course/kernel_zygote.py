@@ -400,16 +400,21 @@ def guard_libraries():
     an earlier cell rebound in their modules or classes, or changed in their functions (code,
     defaults), is put back and said on stderr. A check then runs on the libraries it was written
     for, however the student's code reached them (a patch made while a test cell runs, by a
-    function it calls, lasts until that cell ends)."""
+    function it calls, lasts until that cell ends). What the checks cell changes (the training
+    record's keras.Model.fit, course/training_record.py) is kept as the libraries' state."""
     from ipykernel.ipkernel import IPythonKernel
     state, do_execute = _library_state(), IPythonKernel.do_execute
 
     async def do_execute_on_the_libraries(self, code, *args, **kwargs):
+        nonlocal state
         restored = _restore(state)
         if restored:
             print(f"course: 이 셀 전에 라이브러리를 원래대로 되돌렸습니다 (put back before this cell): "
                   f"{', '.join(sorted(set(restored))[:10])}", file=sys.stderr)
-        return await do_execute(self, code, *args, **kwargs)
+        reply = await do_execute(self, code, *args, **kwargs)
+        if code.lstrip().startswith(CHECKS_CELL_HEADER):
+            state = _library_state()
+        return reply
 
     IPythonKernel.do_execute = do_execute_on_the_libraries
 

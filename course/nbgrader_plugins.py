@@ -57,6 +57,8 @@ from course.test_scope import in_own_scope
 
 CHECKS_IMPORT = "from course.checks import *"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
+# Helper modules a lesson's checks cell may import too, inlined after the checks: {import line: file}
+MORE_HELPERS = {"from course.training_record import *": Path(__file__).with_name("training_record.py")}
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
@@ -73,11 +75,12 @@ def colab_badge(repository, branch, assignment_id, notebook_id):
 EXERCISE_HEADING = re.compile(r"^#+\s*(문제\s*\d+)", re.M)  # "### 문제 3. 논리 게이트 (3점)"
 
 
-def inline_checks_source(exercises=None):
-    """The check helpers' code, as the release's checks cell holds it; with `exercises`
-    ({name: label}, see exercise_names), followed by the call that makes blank exercises
-    explain themselves."""
-    source = CHECKS_MODULE.read_text(encoding="utf-8").rstrip("\n")
+def inline_checks_source(exercises=None, more=()):
+    """The check helpers' code, as the release's checks cell holds it, then the code of each
+    module that the lines `more` import (MORE_HELPERS); with `exercises` ({name: label}, see
+    exercise_names), followed by the call that makes blank exercises explain themselves."""
+    source = "\n\n\n".join(path.read_text(encoding="utf-8").rstrip("\n")
+                           for path in [CHECKS_MODULE, *(MORE_HELPERS[line] for line in more)])
     if exercises is None:
         return source
     entries = "".join(f"\n    {name!r}: {label!r}," for name, label in exercises.items())
@@ -107,9 +110,10 @@ def exercise_names(nb):
 
 
 class InlineChecks(NbGraderPreprocessor):
-    """Replace the cell that imports course.checks with the module's own code, and the call
-    that names each exercise's names (exercise_names) for the Korean blank-answer messages;
-    the cell is folded in JupyterLab (jupyter.source_hidden)."""
+    """Replace the cell that imports course.checks with the module's own code (and that of the
+    MORE_HELPERS the cell imports), and the call that names each exercise's names
+    (exercise_names) for the Korean blank-answer messages; the cell is folded in JupyterLab
+    (jupyter.source_hidden)."""
 
     def preprocess(self, nb, resources):
         self._exercises = exercise_names(nb)
@@ -117,7 +121,8 @@ class InlineChecks(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and CHECKS_IMPORT in cell.source.splitlines():
-            cell.source = inline_checks_source(self._exercises)
+            more = [line for line in cell.source.splitlines() if line in MORE_HELPERS]
+            cell.source = inline_checks_source(self._exercises, more)
             # shown folded: a beginner reads its one-line comment, not its 200 lines
             cell.metadata["jupyter"] = {"source_hidden": True}
         return cell, resources

@@ -39,7 +39,12 @@ def _plain(value):
 
 def _overwrite(value, rng):
     if isinstance(value, _np.ndarray):
-        if value.flags.writeable and value.size:
+        if not value.flags.writeable:
+            try:
+                value.setflags(write=True)  # as a student's code can (pandas hands out read-only views)
+            except ValueError:
+                return  # it does not own its memory, nor does what it views: no one writes it
+        if value.size:
             if value.dtype == bool:
                 value[...] = rng.random(value.shape) < 0.5
             elif _np.issubdtype(value.dtype, _np.integer):

@@ -49,6 +49,17 @@ def test_inline_checks_replaces_exactly_the_import_cell():
     assert nb.cells[3].source.startswith(f"{module}\n") and nb.cells[3].source.endswith("explain_blank_answers({\n})")
 
 
+def test_a_checks_cell_that_imports_the_training_record_gets_its_code_after_the_checks():
+    more = "from course.training_record import *"
+    nb = lesson(locked_cell("checks", f"# 채점 도우미\n{CHECKS_IMPORT}\n{more}"))
+    InlineChecks().preprocess(nb, {})
+    checks, record = ((REPOSITORY_ROOT / "course" / name).read_text(encoding="utf-8").rstrip()
+                      for name in ("checks.py", "training_record.py"))
+    assert nb.cells[1].source == inline_checks_source({}, [more])
+    assert nb.cells[1].source.startswith(f"{checks}\n\n\n{record}\n") and "import *" not in nb.cells[1].source
+    compile(nb.cells[1].source, "checks", "exec")
+
+
 def test_exercise_names_are_the_answers_names_that_other_cells_use():
     nb = lesson(new_markdown_cell("### 문제 1. 두 배 (2점)"),
                 answer_cell("double", "def _helper(x):\n    return x\n\n\ndef double(x):\n    ### BEGIN SOLUTION\n"

@@ -415,6 +415,26 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_check_helpers_as_the_checks
     assert "put back before this cell" in out and "check_equal" in out, out
 
 
+def _recording_cells():
+    from course.nbgrader_plugins import MORE_HELPERS, inline_checks_source
+    return [  # the release's checks cell of a Keras lesson, a cell that turns the training record off, a fit
+        inline_checks_source({}, list(MORE_HELPERS)),
+        "import keras\nkeras.Model.fit = keras.Model.fit.__wrapped__\nprint('record off:', not hasattr(keras.Model.fit, 'records_fits'))",
+        "import numpy as np\nmodel = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])\n"
+        "model.compile(loss='mse', optimizer='sgd')\nmodel.fit(np.zeros((4, 1)), np.zeros(4), epochs=2, verbose=0)\n"
+        "print('fits recorded:', len(recorded_fits(model)), recorded_fits(model)[0]['epochs'])",
+    ]
+
+
+def test_the_training_record_the_checks_cell_starts_stays_on():
+    """The checks cell of a Keras lesson makes keras.Model.fit record what it trains with
+    (course/training_record.py): that is how the libraries stay for every later cell. A cell
+    that puts Keras' own fit back has it put back to the recording one before the next cell."""
+    out = scenario([_recording_cells()], preload=("numpy", "keras"))[0]["out"]
+    assert "record off: True" in out and "fits recorded: 1 2" in out, out
+    assert "put back before this cell" in out and "Model.fit" in out, out
+
+
 def test_a_kernel_started_cold_has_the_same_guards():
     """`c.SandboxedKernelManager.warm = False` (and a kernel that could not be forked) starts the
     kernel cold, through course.kernel_zygote.guarded_kernel: hidden lines are kept blank, and

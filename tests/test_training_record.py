@@ -1,0 +1,141 @@
+"""course.training_record: every fit recorded, and replay_training() replaying them from Keras' default
+initial weights learns what an honestly trained model learned, and nothing where the weights
+were put in by hand (round 7's forgeries: a fit on zeros or at learning rate 0, then set_weights)."""
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+from course.training_record import record_fits, recorded_fits, replay_training, replay_until  # noqa: E402 (after keras)
+
+pytestmark = pytest.mark.slow  # imports TensorFlow
+
+CELSIUS = np.array([-40, -10, 0, 8, 15, 22, 38], dtype=float)
+FAHRENHEIT = 1.8 * CELSIUS + 32
+
+
+def _line_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+
+
+def _weights(model):
+    return [round(float(np.ravel(w)[0]), 2) for w in model.get_weights()]
+
+
+def test_a_model_fine_tuned_by_compiling_again_is_retrained_with_both_optimizers():
+    """Round 6's honest answer: RMSprop, then a second compile with a small Adam step. Adam's
+    60 epochs alone, from Keras' defaults, do not reach b = 32; both phases do."""
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(learning_rate=1.0))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=60, batch_size=1, verbose=0)
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=60, batch_size=1, verbose=0)
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
+    last_only = _line_model(1)
+    last_only.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
+    last_only.fit(CELSIUS, FAHRENHEIT, epochs=60, batch_size=1, verbose=0)
+    assert abs(_weights(replay_training(last_only, seed=0))[1] - 32) > 5
+
+
+def test_each_fit_is_replayed_with_its_own_batch_size_and_epochs():
+    """Round 7's honest answer lost 2 points: two fits without a second compile, the second with
+    batch_size=1, were retrained as one fit with the last fit's steps."""
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.5))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=100, verbose=0)
+    model.fit(CELSIUS, FAHRENHEIT, epochs=20, batch_size=1, verbose=0)
+    fits = recorded_fits(model)
+    assert [(fit.get("batch_size"), fit["epochs"]) for fit in fits] == [(None, 100), (1, 20)]
+    assert fits[0]["optimizer"] is fits[1]["optimizer"]
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.15 and abs(b - 32) < 1, (w, b)
+
+
+@pytest.mark.parametrize("forgery", ["learning_rate_0", "fit_on_zeros", "rate_raised_after_fit", "callback"])
+def test_weights_put_in_by_hand_are_not_learned_again(forgery):
+    """Each model holds w = 1.8, b = 32 put in by hand around a fit that learned nothing; the
+    replay of that fit from Keras' defaults learns nothing either."""
+    hand = [np.array([[1.8]]), np.array([32.0])]
+
+    class SetByHand(keras.callbacks.Callback):  # on whichever model fit trains: a replay's too
+        def on_train_end(self, logs=None):
+            self.model.set_weights(hand)
+
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0 if forgery == "fit_on_zeros" else 0.0))
+    x, y = (np.zeros(7), np.zeros(7)) if forgery == "fit_on_zeros" else (CELSIUS, FAHRENHEIT)
+    model.fit(x, y, epochs=20, batch_size=1, verbose=0, callbacks=[SetByHand()] if forgery == "callback" else None)
+    model.set_weights(hand)
+    if forgery == "rate_raised_after_fit":
+        model.optimizer.learning_rate = 1.0  # the settings read after the fit would learn
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(b - 32) > 5, (forgery, w, b)
+
+
+def test_the_record_keeps_the_data_as_fit_read_it():
+    x, y = CELSIUS.copy(), FAHRENHEIT.copy()
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.5))
+    model.fit(x, y, epochs=150, verbose=0)
+    x[:], y[:] = 0.0, 0.0  # changed after the fit: the replay still learns from what fit read
+    assert np.allclose(_weights(replay_training(model, seed=0)), [1.8, 32.0], atol=[0.05, 1.0])
+
+
+def test_a_normalization_layer_keeps_what_adapt_computed():
+    """The lesson 06 answer that standardizes inside the model: the Normalization layer's mean
+    and variance come from adapt(), not from training, and the copy computes with them."""
+    x = np.random.default_rng(0).normal(size=(40, 3)) * [1.0, 10.0, 100.0] + [5.0, -3.0, 50.0]
+    y = x @ [2.0, -0.5, 0.01] + 7.0
+    normalize = keras.layers.Normalization()
+    normalize.adapt(x)
+    model = keras.Sequential([keras.Input(shape=(3,)), normalize, keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.3, momentum=0.5))
+    model.fit(x, y, batch_size=len(x), epochs=60, verbose=0)
+    by_model, by_copy = np.asarray(model(x)), np.asarray(replay_training(model, seed=0)(x))
+    assert np.max(np.abs(by_copy - by_model)) < 0.01 * np.ptp(by_model)
+
+
+def test_a_model_never_fitted_comes_back_untrained_and_a_foreign_optimizer_is_refused():
+    model = _line_model()
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    assert recorded_fits(model) == [] and _weights(replay_training(model, seed=0))[1] == 0.0
+    assert recorded_fits("not a model") == []
+
+    class Mine(keras.optimizers.SGD):
+        pass
+
+    model.compile(loss="mse", optimizer=Mine(learning_rate=0.01))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=1, verbose=0)
+    assert recorded_fits(model)[0]["settings"] is None
+    with pytest.raises(ValueError, match="not Keras' own"):
+        replay_training(model, seed=0)
+
+
+def test_recording_twice_wraps_fit_once():
+    fit = keras.Model.fit
+    record_fits()
+    assert keras.Model.fit is fit and fit.records_fits and fit.__wrapped__.__name__ == "fit"
+
+
+def test_training_that_depends_on_its_start_counts_if_it_learns_from_one_of_the_starts():
+    """Round 7's honest lesson 04 answer: SGD at learning rate 10, then batch_size=1, learns AND
+    from 8 of 12 of Keras' default starts (not from seed 4's); replay_until tries the next."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+    y = np.array([[0], [0], [0], [1]], dtype="float32")
+
+    def all_right(copy):
+        return bool(np.all(np.round(np.asarray(copy(x))) == y))
+
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0, momentum=0.8), loss="mse")
+    model.fit(x, y, epochs=10, verbose=0)
+    model.fit(x, y, epochs=10, batch_size=1, verbose=0)
+    assert all_right(model) and not all(all_right(replay_training(model, seed)) for seed in range(4, 9))
+    assert all_right(replay_until(model, all_right, seeds=range(4, 9)))
+    by_hand = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    by_hand.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    by_hand.fit(x, y, epochs=10, verbose=0)
+    by_hand.set_weights([np.array([[5.0], [5.0]]), np.array([-7.5])])
+    assert all_right(by_hand) and not all_right(replay_until(by_hand, all_right, seeds=range(4, 9)))
