@@ -16,7 +16,7 @@ that the HTML standard's parser drops).
 import re
 
 import html5lib
-from nbconvert.filters.markdown import markdown2html
+from nbconvert.filters.markdown_mistune import InvalidNotebook, IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from course.nbgrader_plugins import plain_markdown
@@ -86,6 +86,17 @@ def _shown_metadata(metadata):
     return shown
 
 
+def _markdown_runs(cell):
+    """Whether markdown cell `cell`, rendered as the page renders it (its pasted images from its
+    attachments), runs something in a browser (runs_in_a_browser); also when it names an
+    attachment it does not hold, which the page could not render at all."""
+    renderer = IPythonRenderer(escape=False, attachments=cell.get("attachments", {}))
+    try:
+        return runs_in_a_browser(MarkdownWithMath(renderer=renderer).render(cell.source))
+    except InvalidNotebook:  # "missing attachment: image.png"
+        return True
+
+
 class BrowserSafe(NbGraderPreprocessor):
     """Feedback that runs nothing of the student's in the browser (module docstring)."""
 
@@ -106,8 +117,9 @@ class BrowserSafe(NbGraderPreprocessor):
                     data["text/plain"] = OUTPUT_NOT_SHOWN
                 output["metadata"] = _shown_metadata(output.get("metadata", {}))
         elif cell.cell_type == "markdown":
-            if runs_in_a_browser(markdown2html(cell.source)):
+            if _markdown_runs(cell):
                 cell.source = plain_markdown(cell.source)
+                cell.pop("attachments", None)
         elif cell.cell_type == "raw" and runs_in_a_browser(cell.source):
             cell.cell_type, cell.source = "markdown", plain_markdown(cell.source)
             cell.pop("attachments", None)

@@ -5,6 +5,7 @@ import copy
 import nbformat
 import pandas as pd
 import pytest
+from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
 from tiny_lesson import lesson
 
@@ -86,6 +87,23 @@ def test_a_students_markdown_or_raw_cell_that_would_run_is_shown_as_text():
     for cell in cells[:3]:
         assert cell.source.startswith("~~~\n") and cell.source.endswith("\n~~~"), cell.source
     assert cells[3].source == "# 제목\n\n$x < 0$이면 `relu(x) = 0`, <b>굵게</b>"
+
+
+PNG_1X1 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def test_a_pasted_image_stays_and_a_missing_one_does_not_stop_the_page():
+    """Round 8: an image pasted into a markdown cell (Jupyter and Colab keep it as the cell's
+    attachment) made the feedback fail ("missing attachment: image.png": the check rendered the
+    cell without its attachments). It is shown; a cell naming an attachment it lacks is text."""
+    pasted = new_markdown_cell("그림:\n\n![image.png](attachment:image.png)")
+    pasted.attachments = {"image.png": {"image/png": PNG_1X1}}
+    missing = new_markdown_cell("![gone.png](attachment:gone.png)")
+    nb = _safe(lesson(pasted, missing))
+    assert nb.cells[1].source == pasted.source and nb.cells[1].attachments == pasted.attachments
+    assert nb.cells[2].source.startswith("~~~\n") and "attachments" not in nb.cells[2]
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    assert f"data:image/png;base64,{PNG_1X1}" in page and "attachment:gone.png" in page
 
 
 @pytest.mark.parametrize("lesson_id", lesson_ids(REPOSITORY_ROOT))
