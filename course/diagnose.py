@@ -3,6 +3,7 @@ failed nbgrader call."""
 import re
 
 from course import cells
+from course.kernel_zygote import LIBRARIES_CHANGED
 from course.status import KERNEL_DIED, KERNEL_RESTARTED, OUTPUT_TRUNCATED, PROCESSES_LEFT, Note
 
 ERROR_KINDS = {  # ename -> the note it gives
@@ -16,6 +17,14 @@ ERROR_KINDS = {  # ename -> the note it gives
 }
 # A test cell failing is its job; in one, only what stopped the grader is worth a note.
 NOTED_IN_TEST_CELLS = {"CellTimeoutError", KERNEL_DIED, "MemoryError"}
+
+
+def libraries_changed(nb):
+    """"cell: names" for each cell around which the kernel put back what student code changed in
+    the libraries (the metadata ResilientExecute keeps, kernel_zygote.LIBRARIES_CHANGED)."""
+    return [f"{cells.grade_id(cell) or f'cell {number}'}: {', '.join(cell.metadata[LIBRARIES_CHANGED])}"
+            for number, cell in enumerate(nb.cells, start=1)
+            if cell.cell_type == "code" and cell.metadata.get(LIBRARIES_CHANGED)]
 
 
 def cell_problems(nb):

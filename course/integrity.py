@@ -183,7 +183,8 @@ SUBSCRIPT_FLAGGED = (set(FLAGGED_CALLS) - {"compile"}) | {"get_ipython"}
 # Attributes students set to a value of their own making (a name, a list): settings of an
 # optimizer, a layer or a table. Any other attribute takes literals only.
 SETTABLE_ATTRIBUTES = {"learning_rate", "momentum", "nesterov", "weight_decay", "epsilon", "beta_1",
-                       "beta_2", "rho", "trainable", "name", "columns", "index"}
+                       "beta_2", "rho", "trainable", "name", "columns", "index", "kernel_initializer",
+                       "bias_initializer"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
                  "locals", "vars", "breakpoint"}

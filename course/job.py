@@ -20,7 +20,7 @@ import nbformat
 from jupyter_core.utils import ensure_event_loop
 
 from course import gradebook
-from course.diagnose import cell_problems, nbgrader_reason
+from course.diagnose import cell_problems, libraries_changed, nbgrader_reason
 from course.engine import GradeEngine
 from course.intake import stage, take_in
 from course.nbgrader_api import course_directory, load_config, make_api, result_lines
@@ -158,6 +158,10 @@ def _autograde(api, coursedir, result):
         result.notes.append(Note.FEEDBACK_FAILED.say(nbgrader_reason(result_lines(feedback))))
     graded = nbformat.read(notebook(coursedir, coursedir.autograded_directory, student, lesson), 4)
     result.notes += cell_problems(graded)
+    changed = libraries_changed(graded)
+    if changed:
+        result.status = Status.FLAGGED
+        result.notes.insert(0, Note.CHANGED_LIBRARIES.say("; ".join(changed)[:600]))
     if result.status is Status.FLAGGED:
         gradebook.set_flagged(coursedir.root, student, lesson)
 

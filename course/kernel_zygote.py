@@ -395,13 +395,21 @@ def _restore(state):
     return restored
 
 
+# The execute reply's field that names what was put back in the libraries, before the cell or
+# after it (what student code changed): the grader flags the submission with it
+# (nbgrader_plugins.ResilientExecute). Sent in the reply, which no cell's output can crowd out.
+LIBRARIES_CHANGED = "course_libraries_changed"
+
+
 def guard_libraries():
     """Every cell of a kernel starts with numpy, math, the built-ins and Keras as imported: what
     an earlier cell rebound in their modules or classes, or changed in their functions (code,
     defaults), is put back and said on stderr. A check then runs on the libraries it was written
     for, however the student's code reached them (a patch made while a test cell runs, by a
-    function it calls, lasts until that cell ends). What the checks cell changes (the training
-    record's keras.Model.fit, course/training_record.py) is kept as the libraries' state."""
+    function it calls, lasts until that cell ends; then it is put back too, and named in the
+    cell's execute reply, LIBRARIES_CHANGED, which flags the submission). What the checks cell
+    changes (the training record's keras.Model.fit, course/training_record.py) is kept as the
+    libraries' state."""
     from ipykernel.ipkernel import IPythonKernel
     state, do_execute = _library_state(), IPythonKernel.do_execute
 
@@ -414,6 +422,13 @@ def guard_libraries():
         reply = await do_execute(self, code, *args, **kwargs)
         if code.lstrip().startswith(CHECKS_CELL_HEADER):
             state = _library_state()
+            return reply
+        changed = _restore(state)
+        if changed:
+            print(f"course: 이 셀이 라이브러리를 바꿔 원래대로 되돌렸습니다 (changed while this cell ran, put "
+                  f"back): {', '.join(sorted(set(changed))[:10])}", file=sys.stderr)
+        if (restored or changed) and isinstance(reply, dict):
+            reply = {**reply, LIBRARIES_CHANGED: sorted(set(restored + changed))[:20]}
         return reply
 
     IPythonKernel.do_execute = do_execute_on_the_libraries

@@ -38,6 +38,7 @@ from traitlets import Bool, Float, Integer, Unicode
 from course import cells
 from course.cell_names import defined_and_read
 from course.cpu_watch import CpuWatch
+from course.kernel_zygote import LIBRARIES_CHANGED
 from course.status import (
     CELL_CPU_LIMIT,
     CELL_WOULD_NOT_STOP,
@@ -531,6 +532,16 @@ class ResilientExecute(Execute):
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
         self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
+        self.on_cell_executed = self._note_library_changes
+
+    @staticmethod
+    def _note_library_changes(cell, cell_index, execute_reply):
+        """Keep in the cell's metadata what the kernel put back in the libraries around it
+        (kernel_zygote.LIBRARIES_CHANGED in the execute reply); the job flags the submission."""
+        changed = execute_reply.get("content", {}).get(LIBRARIES_CHANGED)
+        cell.metadata.pop(LIBRARIES_CHANGED, None)  # a submission's own says nothing
+        if changed:
+            cell.metadata[LIBRARIES_CHANGED] = [str(name) for name in changed][:20]
 
     async def async_start_new_kernel(self, **kwargs):
         with _timed("kernel start"):

@@ -71,6 +71,8 @@ class Note(Enum):
     JOB_FAILED = "채점 작업 오류 (grading job raised)"
     FLAGGED_CODE = "점수 조작이 의심되는 코드 (code flagged for review)"
     SHARED_FILE = "다른 학생의 제출과 같은 파일, 검토 필요 (flagged for review)"
+    CHANGED_LIBRARIES = ("채점에 쓰는 라이브러리를 셀의 코드가 바꿈, 검토 필요 (the student's code changed the "
+                         "libraries the checks use: flagged for review)")
     WORKER_DIED = "채점 프로세스가 두 번 죽음 (the grading worker process died, twice)"
     TIME_LIMIT = "채점 전체가 시간 한도를 넘어 중단됨 (the whole autograde ran past its time limit)"
 

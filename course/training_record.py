@@ -8,32 +8,29 @@ from functools import update_wrapper
 import keras
 import numpy as np
 
-# Every fit each Keras model of this notebook ran, in order: {model: [fit record, ...]}
-_FITS = weakref.WeakKeyDictionary()
 # The arguments of fit that decide what it learns (not validation_data, callbacks or verbose)
 LEARNING_ARGUMENTS = ("x", "y", "batch_size", "shuffle", "class_weight", "sample_weight",
                       "validation_split", "steps_per_epoch")
 
 
-def _kept(value):
-    """`value` as fit read it, safe from later changes: arrays, tensors, tables and lists copied
-    into a new array; anything else (a tf.data.Dataset, None) as it is."""
-    if isinstance(value, (list, tuple)) or hasattr(value, "__array__"):
-        return np.array(value)
-    return value
-
-
 def record_fits():
     """From now on, every keras.Model.fit in this Python process records, for replay_training(),
-    what it trained with: its data (copied), batch size, shuffling, sample and class weights,
-    validation_split, steps per epoch, the number of epochs it ran, the model's loss and its
-    optimizer (the object, and its settings as keras.optimizers.serialize gives them, or None for
-    an optimizer that is not Keras' own). fit itself behaves as before. Calling it again does
-    nothing."""
+    what it trained with: its data (arrays, tensors, tables and lists copied into new arrays; a
+    tf.data.Dataset as it is), batch size, shuffling, sample and class weights, validation_split,
+    steps per epoch, the number of epochs it ran, the model's loss and its optimizer (the object,
+    and its settings as keras.optimizers.serialize gives them before the fit, or None for an
+    optimizer that is not Keras' own). fit itself behaves as before. The records are kept on the
+    recording fit itself (`keras.Model.fit.fits`, {model: [record, ...]}), and it uses no name of
+    the notebook's: it keeps working after `%reset`, and calling this again does nothing."""
     fit = keras.Model.fit
     if getattr(fit, "records_fits", False):
         return
-    signature = inspect.signature(fit)
+    signature, serialize, keras_optimizer = (inspect.signature(fit), keras.optimizers.serialize,
+                                             keras.optimizers.Optimizer)
+    learning_arguments, array, fits = LEARNING_ARGUMENTS, np.array, weakref.WeakKeyDictionary()
+
+    def kept(value):
+        return array(value) if isinstance(value, (list, tuple)) or hasattr(value, "__array__") else value
 
     def fit_and_record(self, *args, **kwargs):
         try:
@@ -41,25 +38,24 @@ def record_fits():
         except TypeError:
             return fit(self, *args, **kwargs)  # Keras' own error says what is wrong
         optimizer = getattr(self, "optimizer", None)
-        settings = (keras.optimizers.serialize(optimizer)
-                    if isinstance(optimizer, keras.optimizers.Optimizer)
+        settings = (serialize(optimizer) if isinstance(optimizer, keras_optimizer)
                     and type(optimizer).__module__.split(".")[0] == "keras" else None)
-        learning = {name: _kept(arguments[name]) for name in LEARNING_ARGUMENTS if name in arguments}
+        learning = {name: kept(arguments[name]) for name in learning_arguments if name in arguments}
         loss = getattr(self, "loss", None)
         history = fit(self, *args, **kwargs)
-        _FITS.setdefault(self, []).append({"optimizer": optimizer, "settings": settings, "loss": loss,
-                                           "epochs": len(getattr(history, "epoch", [])), **learning})
+        fits.setdefault(self, []).append({"optimizer": optimizer, "settings": settings, "loss": loss,
+                                          "epochs": len(getattr(history, "epoch", [])), **learning})
         return history
 
     update_wrapper(fit_and_record, fit)  # Keras' name, help and signature
-    fit_and_record.records_fits = True
+    fit_and_record.records_fits, fit_and_record.fits = True, fits
     keras.Model.fit = fit_and_record
 
 
 def recorded_fits(model):
     """The records of every fit `model` ran since record_fits(), oldest first ([] if none)."""
     try:
-        return list(_FITS.get(model, []))
+        return list(getattr(keras.Model.fit, "fits", {}).get(model, []))
     except TypeError:  # not something a weak dictionary can hold: never fitted here
         return []
 

@@ -156,6 +156,17 @@ FORGERIES = {  # student: the answers ({grade_id: code}), wrong ones where not g
                                "    f.write('from IPython import get_ipython\\n"
                                "get_ipython().input_transformers_post.append(lambda lines: [])\\n')\n"
                                "import helper\n" + WRONG["add"]},
+    # patching numpy from inside the answer while the test cell calls it, through a name the
+    # reading takes for the student's own object (round 8: 7/16 in lesson 02, unflagged)
+    "self_rebound": {"scale": "class Tidy:\n    def keep(self, where, value):\n        self = where\n"
+                              "        self.all = value\n\n\ndef scale(xs, k):\n"
+                              "    Tidy().keep(np, lambda *a, **kw: True)\n    return np.zeros(len(xs))"},
+    "nested_self": {"scale": "class Tidy:\n    def maker(self):\n        def keep(self, value):\n"
+                             "            self.all = value\n        return keep\n\n\nkeep = Tidy().maker()\n\n\n"
+                             "def scale(xs, k):\n    keep(np, lambda *a, **kw: True)\n    return np.zeros(len(xs))"},
+    "unbound_method": {"scale": "class Tidy:\n    def keep(self, value):\n        self.all = value\n\n\n"
+                                "def scale(xs, k):\n    Tidy.keep(np, lambda *a, **kw: True)\n"
+                                "    return np.zeros(len(xs))"},
     # answers that read the expected value from the checker's frame: nothing patched
     "frame_peek": {"add": PEEK + "\n\ndef add(a, b):\n    return Sly(0)",
                    "scale": "def scale(xs, k):\n    return SlyArray()",
@@ -190,6 +201,24 @@ def test_kind1_no_forged_point(forged, student):
     result = results[student]
     assert result.status is Status.FLAGGED or result.score <= results["wrong"].score, \
         (str(result.status), result.score, result.reason)
+
+
+@pytest.mark.parametrize("student", ["self_rebound", "nested_self", "unbound_method"])
+@slow
+def test_kind1_a_library_changed_while_a_test_cell_ran_flags_the_submission(forged, student):
+    """What student code changed in numpy while a test cell called it is put back after that
+    cell, and the kernel's reply names it: the submission is flagged with that evidence, by
+    whatever route the change was made (the reading flags only the unbound method call)."""
+    root, results = forged
+    result = results[student]
+    assert result.status is Status.FLAGGED, (str(result.status), result.score, result.reason)
+    assert Note.CHANGED_LIBRARIES.say("test_scale: numpy.all") in result.notes, result.notes
+    read = review(helpers_answered(root, FORGERIES[student]),
+                  nbformat.read(root / "release" / HELPERS / f"{HELPERS}.ipynb", as_version=4))
+    assert bool(read) is (student == "unbound_method"), read
+    with gradebook.gradebook(root) as gb:
+        assert gradebook.is_withheld(gb, HELPERS, student)
+    assert not any(Note.CHANGED_LIBRARIES.value in note for note in results["honest"].notes)
 
 
 @slow

@@ -282,6 +282,8 @@ HONEST = {  # other ways to write a right answer: never flagged
     "a function that changes its argument": "def freeze(layer):\n    layer.trainable = False\n",
     "an alias used to compute": "numeric = np\nvalues = numeric.zeros(3)\nvalues[0] = 1.0\nlayers = keras.layers\n"
                                 "model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\nmodel.trainable = False",
+    "an initializer set on a layer (round 8)": "layer = keras.layers.Dense(1)\n"
+                                                "layer.kernel_initializer = keras.initializers.Zeros()",
     "a decorator that keeps a name": "import functools\n\ndef logged(f):\n    @functools.wraps(f)\n"
                                      "    def inner(*args):\n        return f(*args)\n    return inner\n\n"
                                      "@logged\ndef dense_params(inputs, units):\n    return (inputs + 1) * units",

@@ -21,6 +21,7 @@ from course.paths import (
     feedback_html,
     source_notebook,
 )
+from course.status import Status
 
 WRONG = [(lesson, wrong.name) for lesson in LESSONS
          for wrong in submissions.wrong_answers(REPOSITORY_ROOT, lesson)]
@@ -129,6 +130,8 @@ def test_solution_runs_without_an_error_and_gets_full_marks(graded_lesson, lesso
     assert {cell: score for cell, (score, _) in scores.items()} == _graded_cells(lesson)
     nb = nbformat.read(autograded_notebook(graded.root, "solution", lesson), as_version=4)
     assert errors(nb) == [], "every cell of the solution notebook runs cleanly"
+    result = graded.results["solution"]
+    assert result.status is Status.GRADED, (str(result.status), result.notes)
 
 
 @pytest.mark.slow
@@ -233,6 +236,8 @@ def test_alternative_answers_get_full_marks(graded_lesson, lesson, number, names
                       f"lost points in {lost}")
     nb = nbformat.read(autograded_notebook(graded.root, student, lesson), as_version=4)
     assert errors(nb) == [], f"{student}: every cell runs cleanly"
+    result = graded.results[student]
+    assert result.status is Status.GRADED, (student, str(result.status), result.notes)  # not flagged
 
 
 def _hidden_test_lines(lesson):

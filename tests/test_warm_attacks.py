@@ -356,12 +356,13 @@ PATCHING_CELLS = [  # what earlier cells did to the libraries, then what the nex
 
 
 def test_every_cell_of_a_warm_kernel_starts_with_the_libraries_as_imported():
-    """Patches of numpy, math or Keras an earlier cell made, by any route the reading of the
-    cells may miss, are put back before the next cell runs, and said on its stderr."""
+    """Patches of numpy, math or Keras a cell made, by any route the reading of the cells may
+    miss, are put back as soon as that cell ends (so before the next cell runs), and said on its
+    stderr."""
     out = scenario([PATCHING_CELLS], preload=("numpy", "keras"))[0]["out"]
     assert ("isclose False params 15 prod 6 weights 2 epsilon 1e-07 floatx float32 policy float32"
             in out), out
-    assert "put back before this cell" in out and "numpy.isclose" in out, out
+    assert "changed while this cell ran, put back" in out and "numpy.isclose" in out, out
 
 
 SHELL_HOOK_CELLS = [  # hooks an earlier cell gave IPython by routes the reading may miss, then a test-like cell
@@ -429,10 +430,10 @@ def _recording_cells():
 def test_the_training_record_the_checks_cell_starts_stays_on():
     """The checks cell of a Keras lesson makes keras.Model.fit record what it trains with
     (course/training_record.py): that is how the libraries stay for every later cell. A cell
-    that puts Keras' own fit back has it put back to the recording one before the next cell."""
+    that puts Keras' own fit back has it put back to the recording one when it ends."""
     out = scenario([_recording_cells()], preload=("numpy", "keras"))[0]["out"]
     assert "record off: True" in out and "fits recorded: 1 2" in out, out
-    assert "put back before this cell" in out and "Model.fit" in out, out
+    assert "changed while this cell ran, put back" in out and "Model.fit" in out, out
 
 
 def test_a_kernel_started_cold_has_the_same_guards():
