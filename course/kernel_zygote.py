@@ -148,10 +148,22 @@ def _load_syscall_filter(program):
     _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp filter")
 
 
+def _hide_own_memory():
+    """This process's /proc/self/mem reads as /dev/null (writes go nowhere), and its threads'
+    (/proc/self/task/*/mem) are not there: through them a cell's code could rewrite the bytecode of
+    the checks and of numpy in place (no object changes, so nothing is put back) or read the
+    hidden tests left in freed memory (round 9). Other processes cannot open it: the kernel's own
+    children see these mounts too. Needs CAP_SYS_ADMIN over the mount namespace."""
+    me = os.readlink("/proc/self")  # the PID in the namespace /proc was mounted for
+    _mount("/dev/null", f"/proc/{me}/mem", None, MS_BIND)
+    _mount("tmpfs", f"/proc/{me}/task", "tmpfs", MS_RDONLY, "size=4k,mode=0555")
+
+
 def _kernel(request):
-    """The student's kernel: a new session, no capability, its limits, the system-call filter,
-    then ipykernel."""
+    """The student's kernel: a new session, its own memory hidden, no capability, its limits,
+    the system-call filter, then ipykernel."""
     os.setsid()
+    _hide_own_memory()
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process of its own: /proc/self is its own
     os.chdir(request["workdir"])
     _drop_capabilities()
@@ -176,8 +188,10 @@ def _init(parent_alive):
     if select.select([parent_alive], [], [], 0)[0]:  # end of file: the parent died already
         os._exit(1)
     os.close(parent_alive)
-    _drop_capabilities()
-    return os.fork()
+    kernel = os.fork()
+    if kernel:
+        _drop_capabilities()  # the kernel drops its own once it has hidden its memory
+    return kernel
 
 
 def _forked(request):

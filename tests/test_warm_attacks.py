@@ -416,6 +416,28 @@ def test_every_cell_of_a_warm_kernel_starts_with_the_check_helpers_as_the_checks
     assert "put back before this cell" in out and "check_equal" in out, out
 
 
+OWN_MEMORY_CELL = (  # round 9: bytecode of numpy rewritten in place through /proc/self/mem (13/13 forged)
+    "import os, re\n"
+    "me = bytes([47, 112, 114, 111, 99, 47, 115, 101, 108, 102]).decode()  # /proc/self\n"
+    "start = int(open(me + '/maps').readline().split('-')[0], 16)\n"
+    "for path in [me + '/mem', me + '/task/' + str(os.getpid()) + '/mem', '/proc/thread-self/mem']:\n"
+    "    try:\n"
+    "        with open(path, 'r+b', buffering=0) as memory:\n"
+    "            memory.seek(start)\n"
+    "            print(path, 'read', len(memory.read(8)), 'bytes')\n"
+    "    except OSError as error:\n"
+    "        print(path, 'refused:', error.strerror)\n"
+    "print('threads listed:', len(os.listdir(me + '/task')))"
+)
+
+
+def test_a_kernel_cannot_open_its_own_memory():
+    """/proc/self/mem reads nothing (it is /dev/null) and no thread's memory file is there."""
+    out = scenario([OWN_MEMORY_CELL], preload=("numpy",))[0]["out"]
+    assert "/proc/self/mem read 0 bytes" in out and "threads listed: 0" in out, out
+    assert out.count("refused: No such file or directory") == 2, out
+
+
 def _recording_cells():
     from course.nbgrader_plugins import MORE_HELPERS, inline_checks_source
     return [  # the release's checks cell of a Keras lesson, a cell that turns the training record off, a fit
