@@ -532,13 +532,14 @@ class ResilientExecute(Execute):
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
         self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
-        self.on_cell_executed = self._note_library_changes
 
-    @staticmethod
-    def _note_library_changes(cell, cell_index, execute_reply):
-        """Keep in the cell's metadata what the kernel put back in the libraries around it
-        (kernel_zygote.LIBRARIES_CHANGED in the execute reply); the job flags the submission."""
-        changed = execute_reply.get("content", {}).get(LIBRARIES_CHANGED)
+    def on_cell_executed(self, **kwargs):
+        """nbgrader's (a timeout's error goes into the cell), then keep in the cell's metadata what
+        the kernel put back in the libraries around it (kernel_zygote.LIBRARIES_CHANGED in the
+        execute reply); the job flags the submission with it."""
+        super().on_cell_executed(**kwargs)
+        cell = kwargs["cell"]
+        changed = (kwargs.get("execute_reply") or {}).get("content", {}).get(LIBRARIES_CHANGED)
         cell.metadata.pop(LIBRARIES_CHANGED, None)  # a submission's own says nothing
         if changed:
             cell.metadata[LIBRARIES_CHANGED] = [str(name) for name in changed][:20]
