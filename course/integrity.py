@@ -206,7 +206,8 @@ KERNEL_NAMES = {"get_ipython"}
 # Magics: those whose argument or cell is Python are read like a cell; these pass; others flagged.
 PYTHON_MAGICS = {"time", "timeit", "prun", "capture", "debug"}
 HARMLESS_MAGICS = {"matplotlib", "pip", "conda", "who", "whos", "who_ls", "pwd", "ls", "lsmagic",
-                   "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput", "env"}
+                   "pinfo", "pinfo2", "pdoc", "pdef", "psearch", "system", "getoutput", "env",
+                   "reset"}  # %reset: a graded kernel binds the check helpers again before every cell
 MAGIC_CALLS = {"run_line_magic": 2, "run_cell_magic": 3, "system": 1, "getoutput": 1}
 _TRANSFORMER = TransformerManager()
 

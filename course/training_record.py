@@ -8,48 +8,61 @@ from functools import update_wrapper
 import keras
 import numpy as np
 
-# The arguments of fit that decide what it learns (not validation_data, callbacks or verbose)
+# The arguments of fit and train_on_batch that decide what they learn (not validation_data or verbose)
 LEARNING_ARGUMENTS = ("x", "y", "batch_size", "shuffle", "class_weight", "sample_weight",
                       "validation_split", "steps_per_epoch")
+# Callbacks that only set the learning rate, with no code of the student's that could reach the
+# model: they are replayed too (others, which could set weights, are not)
+REPLAYED_CALLBACKS = ("LearningRateScheduler", "ReduceLROnPlateau")
 
 
 def record_fits():
-    """From now on, every keras.Model.fit in this Python process records, for replay_training(),
-    what it trained with: its data (arrays, tensors, tables and lists copied into new arrays; a
-    tf.data.Dataset as it is), batch size, shuffling, sample and class weights, validation_split,
-    steps per epoch, the number of epochs it ran, the model's loss and its optimizer (the object,
-    and its settings as keras.optimizers.serialize gives them before the fit, or None for an
-    optimizer that is not Keras' own). fit itself behaves as before. The records are kept on the
-    recording fit itself (`keras.Model.fit.fits`, {model: [record, ...]}), and it uses no name of
-    the notebook's: it keeps working after `%reset`, and calling this again does nothing."""
-    fit = keras.Model.fit
-    if getattr(fit, "records_fits", False):
+    """From now on, every keras.Model.fit and train_on_batch in this Python process records, for
+    replay_training(), what it trained with: its data (arrays, tensors, tables and lists copied
+    into new arrays; a tf.data.Dataset as it is), batch size, shuffling, sample and class weights,
+    validation_split, steps per epoch, the number of epochs it ran, its learning-rate callbacks
+    (REPLAYED_CALLBACKS), the model's loss and its optimizer (the object, and its settings as
+    keras.optimizers.serialize gives them before the step, or None for an optimizer that is not
+    Keras' own). Training itself behaves as before. The records are kept on the recording fit
+    (`keras.Model.fit.fits`, {model: [record, ...]}), which uses no name of the notebook's: it
+    keeps working after `%reset`, and calling this again does nothing."""
+    if getattr(keras.Model.fit, "records_fits", False):
         return
-    signature, serialize, keras_optimizer = (inspect.signature(fit), keras.optimizers.serialize,
-                                             keras.optimizers.Optimizer)
-    learning_arguments, array, fits = LEARNING_ARGUMENTS, np.array, weakref.WeakKeyDictionary()
+    serialize, keras_optimizer, keras_callback = (keras.optimizers.serialize, keras.optimizers.Optimizer,
+                                                  keras.callbacks.Callback)
+    learning_arguments, replayed, array = LEARNING_ARGUMENTS, REPLAYED_CALLBACKS, np.array
+    fits = weakref.WeakKeyDictionary()
 
     def kept(value):
         return array(value) if isinstance(value, (list, tuple)) or hasattr(value, "__array__") else value
 
-    def fit_and_record(self, *args, **kwargs):
-        try:
-            arguments = signature.bind(self, *args, **kwargs).arguments
-        except TypeError:
-            return fit(self, *args, **kwargs)  # Keras' own error says what is wrong
-        optimizer = getattr(self, "optimizer", None)
-        settings = (serialize(optimizer) if isinstance(optimizer, keras_optimizer)
-                    and type(optimizer).__module__.split(".")[0] == "keras" else None)
-        learning = {name: kept(arguments[name]) for name in learning_arguments if name in arguments}
-        loss = getattr(self, "loss", None)
-        history = fit(self, *args, **kwargs)
-        fits.setdefault(self, []).append({"optimizer": optimizer, "settings": settings, "loss": loss,
-                                          "epochs": len(getattr(history, "epoch", [])), **learning})
-        return history
+    def recording(train, kind):
+        signature = inspect.signature(train)
 
-    update_wrapper(fit_and_record, fit)  # Keras' name, help and signature
-    fit_and_record.records_fits, fit_and_record.fits = True, fits
-    keras.Model.fit = fit_and_record
+        def train_and_record(self, *args, **kwargs):
+            try:
+                arguments = signature.bind(self, *args, **kwargs).arguments
+            except TypeError:
+                return train(self, *args, **kwargs)  # Keras' own error says what is wrong
+            optimizer = getattr(self, "optimizer", None)
+            settings = (serialize(optimizer) if isinstance(optimizer, keras_optimizer)
+                        and type(optimizer).__module__.split(".")[0] == "keras" else None)
+            record = {"kind": kind, "optimizer": optimizer, "settings": settings, "loss": getattr(self, "loss", None),
+                      **{name: kept(arguments[name]) for name in learning_arguments if name in arguments}}
+            record["callbacks"] = [callback for callback in arguments.get("callbacks") or []
+                                   if isinstance(callback, keras_callback) and type(callback).__name__ in replayed
+                                   and type(callback).__module__.split(".")[0] == "keras"]
+            result = train(self, *args, **kwargs)
+            record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
+            fits.setdefault(self, []).append(record)
+            return result
+
+        update_wrapper(train_and_record, train)  # Keras' name, help and signature
+        train_and_record.records_fits, train_and_record.fits = True, fits
+        return train_and_record
+
+    keras.Model.train_on_batch = recording(keras.Model.train_on_batch, "train_on_batch")
+    keras.Model.fit = recording(keras.Model.fit, "fit")
 
 
 def recorded_fits(model):
@@ -64,10 +77,12 @@ def replay_training(model, seed):
     """A copy of Keras `model` trained again as this notebook trained it, from Keras' default
     initial weights instead of its own: kernels (2 or more axes) Glorot-uniform from `seed`, every
     other weight zero, except a Normalization layer's, which keep what adapt() computed from the
-    data. Then every fit the notebook ran on `model` (recorded_fits), in order, with the same data,
-    batch size, shuffling, weights, validation_split and number of epochs, compiled with the same loss
-    and optimizer settings (a new optimizer where the notebook compiled a new one); callbacks are
-    left out, since they could set weights. So the copy learns what `model` learned only if the
+    data. Then every fit and train_on_batch the notebook ran on `model` (recorded_fits), in order,
+    with the same data, batch size, shuffling, weights, validation_split and number of epochs,
+    compiled with the same loss and optimizer settings (a new optimizer where the notebook
+    compiled a new one; a learning rate set between two fits is set again); of the callbacks only
+    Keras' learning-rate ones run (REPLAYED_CALLBACKS): others could set weights. So the copy
+    learns what `model` learned only if the
     answer's own training does: weights put in by hand, then a fit that learns nothing (learning
     rate 0), give a copy that has not learned. A model never fitted comes back untrained.
     Raises ValueError for a fit whose optimizer is not Keras' own."""
@@ -84,12 +99,21 @@ def replay_training(model, seed):
             layer.set_weights([np.asarray(keras.initializers.GlorotUniform(seed=seed + number)(np.shape(w)))
                                if np.ndim(w) > 1 else np.zeros(np.shape(w)) for w in layer.get_weights()])
     optimizer = loss = None
+    settings = None
     for fit in fits:
-        if fit["optimizer"] is not optimizer or fit["loss"] is not loss:
-            optimizer, loss = fit["optimizer"], fit["loss"]
-            copy.compile(loss=loss, optimizer=keras.optimizers.deserialize(fit["settings"]))
-        copy.fit(**{name: fit[name] for name in LEARNING_ARGUMENTS if name in fit}, epochs=fit["epochs"],
-                 verbose=0)
+        changed = {key for key in {*fit["settings"]["config"], *(settings or {}).get("config", {})}
+                   if fit["settings"]["config"].get(key) != (settings or {}).get("config", {}).get(key)}
+        if fit["optimizer"] is not optimizer or fit["loss"] is not loss or not changed <= {"learning_rate"}:
+            copy.compile(loss=fit["loss"], optimizer=keras.optimizers.deserialize(fit["settings"]))
+        elif changed:  # the rate set on the same optimizer between two fits
+            copy.optimizer.learning_rate = fit["settings"]["config"]["learning_rate"]
+        optimizer, loss, settings = fit["optimizer"], fit["loss"], fit["settings"]
+        arguments = {name: fit[name] for name in LEARNING_ARGUMENTS if name in fit}
+        if fit.get("kind") == "train_on_batch":
+            copy.train_on_batch(**{name: value for name, value in arguments.items()
+                                   if name in ("x", "y", "sample_weight", "class_weight")})
+        else:
+            copy.fit(**arguments, epochs=fit["epochs"], callbacks=fit.get("callbacks", []), verbose=0)
     return copy
 
 

@@ -160,3 +160,42 @@ def test_the_recording_fit_needs_no_name_of_the_notebooks():
         assert [fit["epochs"] for fit in recorded_fits(model)] == [2]
     finally:
         keras.Model.fit = installed
+
+
+@pytest.mark.parametrize("way", ["train_on_batch", "rate_set_between_fits", "rate_assigned_between_fits",
+                                 "learning_rate_schedule"])
+def test_other_honest_ways_of_training_are_replayed(way):
+    """Round 9's honest lesson 01 answers that lost the replay's points: train_on_batch (not
+    recorded), a learning rate raised on the same optimizer between fits (replayed at the first
+    rate), and a LearningRateScheduler callback (callbacks were all left out)."""
+    model = _line_model()
+    x = CELSIUS.reshape(-1, 1)
+    if way == "train_on_batch":
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        for _ in range(300):
+            model.train_on_batch(x, FAHRENHEIT)
+    elif way == "learning_rate_schedule":
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
+        schedule = keras.callbacks.LearningRateScheduler(lambda epoch, rate: 0.05 if epoch < 2 else 1.0)
+        model.fit(x, FAHRENHEIT, epochs=30, batch_size=1, verbose=0, callbacks=[schedule])
+    else:
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
+        model.fit(x, FAHRENHEIT, epochs=5, batch_size=1, verbose=0)
+        if way == "rate_set_between_fits":
+            model.optimizer.learning_rate = 1.0
+        else:
+            model.optimizer.learning_rate.assign(1.0)
+        model.fit(x, FAHRENHEIT, epochs=25, batch_size=1, verbose=0)
+    w, b = _weights(model)
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (way, w, b)
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (way, w, b)
+
+
+def test_a_schedule_that_learns_nothing_is_replayed_as_such():
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    zero = keras.callbacks.LearningRateScheduler(lambda epoch, rate: 0.0)
+    model.fit(CELSIUS, FAHRENHEIT, epochs=10, batch_size=1, verbose=0, callbacks=[zero])
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    assert abs(_weights(replay_training(model, seed=0))[1] - 32) > 5
