@@ -106,14 +106,15 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
     `tmp_bytes` and `tmp_bytes` (bytes; a write beyond gets "No space left on device");
     `runtime_dir` (the grader's socket directory) is the only host path bound writable.
     `limits=False` leaves out prlimit (the warm-kernel server: each kernel it forks sets its
-    own). `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
+    own, and hides its own memory); otherwise /proc is read-only, so that a kernel started cold
+    cannot write its own memory through /proc/self/mem (rewrite the checks' bytecode in place). `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
     (course/syscall_filter.py) for the kernel and all it starts; None: no filter (the
     warm-kernel server, whose kernels load it themselves)."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
     # /dev/shm (POSIX shared memory and semaphores: multiprocessing's Pool) as big as /tmp
-    command += ["--proc", "/proc", "--dev", "/dev",
+    command += ["--proc", "/proc", *(["--remount-ro", "/proc"] if limits else []), "--dev", "/dev",
                 "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm",
                 "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     command += _system_binds()

@@ -458,6 +458,13 @@ def test_the_training_record_the_checks_cell_starts_stays_on():
     assert "changed while this cell ran, put back" in out and "Model.fit" in out, out
 
 
+def test_a_kernel_started_cold_cannot_write_its_own_memory():
+    """A cold kernel (no namespace of its own to hide /proc/self/mem in) has /proc read-only:
+    opening its memory for writing is refused (reading it is the README's known gap)."""
+    out = scenario([OWN_MEMORY_CELL], preload=("numpy",), limits={"warm": False})[0]["out"]
+    assert out.count("refused: Read-only file system") >= 1 and "/proc/self/mem read" not in out, out
+
+
 def test_a_kernel_started_cold_has_the_same_guards():
     """`c.SandboxedKernelManager.warm = False` (and a kernel that could not be forked) starts the
     kernel cold, through course.kernel_zygote.guarded_kernel: hidden lines are kept blank, and
