@@ -107,7 +107,8 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
     `runtime_dir` (the grader's socket directory) is the only host path bound writable.
     `limits=False` leaves out prlimit (the warm-kernel server: each kernel it forks sets its
     own, and hides its own memory); otherwise /proc is read-only, so that a kernel started cold
-    cannot write its own memory through /proc/self/mem (rewrite the checks' bytecode in place). `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
+    cannot write its own memory through /proc/self/mem (rewrite the checks' bytecode in place).
+    `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
     (course/syscall_filter.py) for the kernel and all it starts; None: no filter (the
     warm-kernel server, whose kernels load it themselves)."""
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
