@@ -517,6 +517,22 @@ def _helpers_bound(namespace, before):
             and isinstance(value, (types.FunctionType, type, types.ModuleType))}
 
 
+def _with_own_globals(namespace, helpers):
+    """Bind again in `namespace` each function of `helpers` (_helpers_bound()) that looks up its
+    names there, as the same function looking them up in a copy of `namespace` as it is now: the
+    check helpers then call each other, numpy and the built-ins as the checks cell left them,
+    whatever a later cell binds (`from numpy import *` puts numpy's `bool`, `all` and `sum` where
+    the helpers looked for Python's)."""
+    import types
+    own = dict(namespace)
+    for name, (value, *_) in helpers.items():
+        if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
+            rebuilt = types.FunctionType(value.__code__, own, value.__name__, value.__defaults__, value.__closure__)
+            rebuilt.__kwdefaults__, rebuilt.__qualname__ = value.__kwdefaults__, value.__qualname__
+            rebuilt.__dict__.update(vars(value))
+            own[name] = namespace[name] = rebuilt
+
+
 def _restore_helpers(namespace, helpers):
     """Bind again what `helpers` (_helpers_bound()) holds, with its functions' code and defaults;
     returns the names put back."""
@@ -569,6 +585,7 @@ def guard_shell():
         if checks_cell:
             lists, parts, _, names = state["shell"]
             state["shell"] = (lists, parts, (shell.custom_exceptions, shell.CustomTB), names)
+            _with_own_globals(shell.user_ns, _helpers_bound(shell.user_ns, before))
             state["helpers"] = _helpers_bound(shell.user_ns, before)
         return reply
 

@@ -10,8 +10,9 @@ level: a later cell may use a test's data), but not while it runs. Names that on
 hidden tests bind stay its own: the student's notebook, whose test cells have no hidden tests,
 never had them, and a later cell that printed them would show the hidden tests' data.
 No name is looked up to call it, so nothing the student's code rebinds (or a thread of it
-rebinds while the cell runs) can stand in for it; the footer that hands its names on looks up
-`globals` and `locals` (FOOTER_BUILTINS), which the integrity reading holds to the checks' own.
+rebinds while the cell runs) can stand in for it; the built-ins the cell reads, and `globals` and
+`locals` that the footer which hands its names on calls (FOOTER_BUILTINS), are the function's
+own, taken from the builtins module (a student's `from numpy import *` binds numpy's `sum`).
 Lines inside a multi-line string are not indented (their text would change). The cell's lines
 come HEADER_LINES further down; the check helpers (course/checks.py) say the line of the cell
 itself.
@@ -22,6 +23,7 @@ the cell may read before it binds it (`x += 1`, a loop that reads what its last 
 which in a function would be an error instead of the notebook's value.
 """
 import ast
+import builtins
 import functools
 import io
 import tokenize
@@ -29,6 +31,7 @@ import tokenize
 from course.cell_names import free_reads
 
 FUNCTION = "test_cell"
+BUILTINS = "builtins"
 HEADER = (f"@lambda {FUNCTION}: {FUNCTION}()  # (the grader runs this test cell in a scope of its own)\n"
           f"def {FUNCTION}():\n"
           "    try:\n")
@@ -64,12 +67,25 @@ def in_own_scope(source):
     body = "".join(line if number in inside or not line.strip() else INDENT + line
                    for number, line in enumerate(lines, start=1) if number > leading)
     visible = _bound_without_hidden_tests(source)
-    wrapped = HEADER + body + _footer([] if visible is None else sorted(_bound_in_scope(tree) - visible))
+    bound = _bound_in_scope(tree)
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    own_builtins = sorted(FOOTER_BUILTINS | {name for name in read - bound if hasattr(builtins, name)})
+    withheld = set() if visible is None else bound - visible
+    wrapped = _header(own_builtins) + body + _footer(sorted(withheld | set(own_builtins)))
     try:
         compile(wrapped, "<test cell>", "exec")
     except SyntaxError:  # `from m import *`, top-level await or return, ...
         return None
     return wrapped
+
+
+def _header(own_builtins):
+    """HEADER, the function taking the built-ins in `own_builtins` as its own (keyword defaults
+    from the builtins module): the cell, and the functions it defines, use Python's `sum` and
+    `bool` even where the notebook has numpy's (`from numpy import *`: honest, and it made
+    `bool(...)` give np.True_ and `sum` of a generator fail in the checks)."""
+    own = ", ".join(f"{name}=__import__({BUILTINS!r}).{name}" for name in own_builtins)
+    return HEADER.replace(f"def {FUNCTION}():", f"def {FUNCTION}(*, {own}):")
 
 
 def _footer(withheld):

@@ -282,6 +282,7 @@ HONEST = {  # other ways to write a right answer: never flagged
     "a function that changes its argument": "def freeze(layer):\n    layer.trainable = False\n",
     "an alias used to compute": "numeric = np\nvalues = numeric.zeros(3)\nvalues[0] = 1.0\nlayers = keras.layers\n"
                                 "model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\nmodel.trainable = False",
+    "a star import of numpy (round 10)": "from numpy import *\nvalues = array([1.0, -2.0])\nprint(sum(values))",
     "a reset namespace (round 9)": "%reset -f\nimport numpy as np",
     "an initializer set on a layer (round 8)": "layer = keras.layers.Dense(1)\n"
                                                 "layer.kernel_initializer = keras.initializers.Zeros()",

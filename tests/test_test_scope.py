@@ -94,3 +94,15 @@ def test_lines_are_counted_as_ipython_counts_them():
     """IPython drops a cell's leading blank lines before it numbers the lines."""
     scoped = in_own_scope("\n\n  \nx = 1\nassert x == 2\n")
     assert scoped.splitlines()[HEADER_LINES:HEADER_LINES + 2] == ["        x = 1", "        assert x == 2"]
+
+
+def test_the_cell_and_its_functions_use_pythons_built_ins_whatever_the_notebook_binds():
+    """Round 10: after `from numpy import *` (an honest line), a test cell's bool(...) gave
+    np.True_ and sum() of a generator raised; the names the student bound stay theirs."""
+    namespace = {}
+    exec("from numpy import *", namespace)
+    source = ("def total(values):\n    return sum(value for value in values)\n\n\n"
+              "flag = bool(1)\nresult = (type(flag).__name__, total([1, 2]), max(3, 4))\n")
+    exec(compile(in_own_scope(source), "<test cell>", "exec"), namespace)
+    assert namespace["result"] == ("bool", 3, 4)
+    assert namespace["sum"].__module__.startswith("numpy") and namespace["bool"].__module__.startswith("numpy")

@@ -458,6 +458,25 @@ def test_the_training_record_the_checks_cell_starts_stays_on():
     assert "changed while this cell ran, put back" in out and "Model.fit" in out, out
 
 
+STAR_IMPORT_CELLS = [  # a checks cell that uses built-ins, an honest star import, then a check
+    "# 채점 도우미(check helpers): a stand-in for the release's checks cell\n"
+    "def check_flag(value):\n"
+    "    if not isinstance(value, bool):\n"
+    "        raise AssertionError(type(value).__name__)\n"
+    "    print('checked', sum(v for v in (1, 2)))\n",
+    "from numpy import *",
+    "check_flag(True)\nprint('the notebook keeps', sum.__module__)",
+]
+
+
+def test_the_check_helpers_use_the_names_the_checks_cell_left_them():
+    """Round 10: `from numpy import *` put numpy's bool, all and sum where the helpers looked for
+    Python's. The helpers look their names up as the checks cell left them; the student keeps
+    numpy's."""
+    out = scenario([STAR_IMPORT_CELLS], preload=("numpy",))[0]["out"]
+    assert "checked 3" in out and "the notebook keeps numpy" in out, out
+
+
 def test_a_kernel_started_cold_cannot_write_its_own_memory():
     """A cold kernel (no namespace of its own to hide /proc/self/mem in) has /proc read-only:
     opening its memory for writing is refused (reading it is the README's known gap)."""
