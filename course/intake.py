@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -47,8 +46,9 @@ IGNORED_FILES = {"timestamp.txt", ".ipynb_checkpoints"}
 # nbgrader finds a student's files with glob patterns built from the student id, and globs the
 # paths it found once more: no escaping survives that, so such ids are not passed to it.
 GLOB_CHARACTERS = set("*?[]")
-# Characters that show as nothing: zero-width spaces, direction marks, Hangul fillers, variation selectors
-UNSEEN = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+# Characters that show as nothing: Unicode's format characters (zero-width spaces, direction
+# marks) and default-ignorable code points (Hangul fillers, variation selectors)
+UNSEEN = regex.compile(r"[\p{Cf}\p{Default_Ignorable_Code_Point}]")
 
 
 @dataclass
@@ -81,7 +81,6 @@ def unusable_name(student):
     shows as another student's. Other control characters ('bell\\x07') pass: nbgrader keeps them,
     and the report and status lines show them escaped."""
     return (student.startswith(".") or student != student.strip() or "\n" in student
-            or any(unicodedata.category(character) == "Cf" for character in student)
             or UNSEEN.search(student) is not None)
 
 

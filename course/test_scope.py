@@ -36,12 +36,8 @@ HEADER = (f"@lambda {FUNCTION}: {FUNCTION}()  # (the grader runs this test cell 
           f"def {FUNCTION}():\n"
           "    try:\n")
 HEADER_LINES = HEADER.count("\n")
-# Once the cell has run, what it bound is the notebook's, as when a student runs it (a later
-# answer may use a test's data); while it runs, a function it calls sees none of it.
-FOOTER = ("    finally:\n"
-          "        globals().update(locals())\n")
-# the built-ins the footer looks up when it runs: an answer that rebinds them is flagged
-# (course/integrity.py), as it would be handed the test's names
+# the built-ins the footer calls (taken, as every built-in the cell reads, from the builtins
+# module; an answer that rebinds them is still flagged by course/integrity.py)
 FOOTER_BUILTINS = frozenset({"globals", "locals"})
 INDENT = "        "
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
@@ -89,9 +85,9 @@ def _header(own_builtins):
 
 
 def _footer(withheld):
-    """FOOTER, except that the names in `withheld` stay the cell's own."""
-    if not withheld:
-        return FOOTER
+    """The lines that, once the cell has run, make what it bound the notebook's, as when a student
+    runs it (a later answer may use a test's data), except the names in `withheld`; while it
+    runs, a function it calls sees none of it."""
     return ("    finally:\n"
             "        globals().update((name, value) for name, value in locals().items()\n"
             f"                         if name not in {tuple(withheld)!r})\n")
