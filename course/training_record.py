@@ -2,6 +2,7 @@
 # 학습을 Keras의 기본 초기값에서 다시 해 보게 합니다 (손으로 넣은 가중치가 아니라 학습한 것인지 보려고).
 # 원본은 저장소의 course/training_record.py이며, Keras를 쓰는 강의에서 `course release`가 위 셀에 이어 넣습니다.
 import inspect
+import warnings
 import weakref
 from functools import update_wrapper
 
@@ -73,6 +74,30 @@ def recorded_fits(model):
         return []
 
 
+def updates_of(model):
+    """How many updates (optimizer steps) `model` was trained with: the `iterations` of every
+    optimizer that ran one of its recorded fits, and of the one it is compiled with now, each
+    counted once. 0 for a model never trained (or anything that is not a model)."""
+    optimizers = {id(fit["optimizer"]): fit["optimizer"] for fit in recorded_fits(model)}
+    optimizers[id(getattr(model, "optimizer", None))] = getattr(model, "optimizer", None)
+    return sum(int(np.asarray(optimizer.iterations)) for optimizer in optimizers.values()
+               if isinstance(getattr(optimizer, "iterations", None), keras.Variable))
+
+
+def inputs_of(fit):
+    """The inputs a recorded fit (an item of recorded_fits) trained on, as one array of shape
+    (examples, features...): its x, or, for a tf.data.Dataset, the inputs of all its batches joined
+    (the first item of each batch's (inputs, targets[, weights])). None for inputs that are not one
+    array (several inputs, a generator)."""
+    x = fit.get("x")
+    if hasattr(x, "as_numpy_iterator"):
+        try:
+            x = np.concatenate([batch[0] if isinstance(batch, tuple) else batch for batch in x.as_numpy_iterator()])
+        except (ValueError, TypeError):
+            return None
+    return x if isinstance(x, np.ndarray) and x.dtype != object else None
+
+
 def replay_training(model, seed):
     """A copy of Keras `model` trained again as this notebook trained it, from Keras' default
     initial weights instead of its own: kernels (2 or more axes) Glorot-uniform from `seed`, every
@@ -90,7 +115,11 @@ def replay_training(model, seed):
     if any(fit["settings"] is None for fit in fits):
         raise ValueError("replay_training: the model was fitted with an optimizer that is not Keras' own")
     keras.utils.set_random_seed(seed)
-    copy = keras.models.clone_model(model)
+    with warnings.catch_warnings():  # Keras warns of a lambda as the loss, which is not used here
+        warnings.simplefilter("ignore")
+        architecture = keras.saving.serialize_keras_object(model)  # as keras.models.clone_model does,
+    architecture.pop("compile_config", None)  # but not compiled: a loss of the notebook's is no Keras name
+    copy = keras.saving.deserialize_keras_object(architecture, custom_objects={type(model).__name__: type(model)})
     for number, (layer, own) in enumerate(zip(copy.layers, model.layers)):
         if isinstance(layer, keras.layers.Normalization):
             layer.set_weights(own.get_weights())

@@ -199,3 +199,26 @@ def test_a_schedule_that_learns_nothing_is_replayed_as_such():
     model.fit(CELSIUS, FAHRENHEIT, epochs=10, batch_size=1, verbose=0, callbacks=[zero])
     model.set_weights([np.array([[1.8]]), np.array([32.0])])
     assert abs(_weights(replay_training(model, seed=0))[1] - 32) > 5
+
+
+def test_a_loss_of_the_notebooks_own_and_a_dataset_are_replayed_and_every_update_counts():
+    """Round 11's honest answers: a loss written as a Python function (the replay's copy was
+    compiled again from its Keras name, which it has not), data as a tf.data.Dataset (the test
+    fed the Dataset to the model as its input), and a second compile with no fit after it (the
+    checks counted only the new optimizer's updates: 0)."""
+    import tensorflow as tf
+
+    from course.training_record import inputs_of, updates_of
+
+    def squared_error(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred))
+
+    model = _line_model()
+    model.compile(loss=squared_error, optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    data = tf.data.Dataset.from_tensor_slices((CELSIUS.reshape(-1, 1), FAHRENHEIT.reshape(-1, 1))).batch(1)
+    model.fit(data, epochs=20, verbose=0)
+    model.compile(loss="mse", metrics=["mae"])
+    assert updates_of(model) == 20 * len(CELSIUS) and updates_of(_line_model()) == 0
+    assert sorted(np.ravel(inputs_of(recorded_fits(model)[0]))) == sorted(CELSIUS)
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
