@@ -767,13 +767,32 @@ def serve(socket_path, modules):
             os._exit(70)
 
 
-COLD_KERNEL = "--cold-kernel"  # python -c SOURCE --cold-kernel MODULE... -- KERNEL_ARGS
+COLD_KERNEL = "--cold-kernel"  # python -c SOURCE --cold-kernel ALIVE_R,ALIVE_W MODULE... -- KERNEL_ARGS
 
 
-def guarded_kernel(modules, argv):
+def _end_when_closed(alive):
+    """Read the descriptor `alive` to its end, then end this process (in a thread of its own)."""
+    try:
+        while os.read(alive, 4096):
+            pass
+    finally:
+        os._exit(1)
+
+
+def guarded_kernel(alive, modules, argv):
     """A kernel started cold (course.sandbox: `warm` off, or where no kernel could be forked)
     with a warm kernel's guards: `modules` imported first, as a warm-kernel server imports them
-    (what every cell starts with), then ipykernel with `argv` (["-f", connection file])."""
+    (what every cell starts with), then ipykernel with `argv` (["-f", connection file]). It is
+    PID 1 of its sandbox, so nothing kills it when bwrap dies (bwrap, root, may not signal it):
+    it ends itself when the pipe `alive` (read, write descriptors) reads end of file: bwrap
+    writes its status there and holds the only write end (the sandbox has none) until it ends."""
+    import threading
+
+    try:
+        os.close(alive[1])
+    except OSError:
+        pass  # bwrap closed it for its command
+    threading.Thread(target=_end_when_closed, args=(alive[0],), name="sandbox-alive", daemon=True).start()
     import_and_guard(modules)
     sys.argv = ["ipykernel_launcher", *argv]
     sys.modules["debugpy"] = None
@@ -784,6 +803,6 @@ def guarded_kernel(modules, argv):
 if __name__ == "__main__":
     if sys.argv[1:2] == [COLD_KERNEL]:
         end = sys.argv.index("--")
-        guarded_kernel(sys.argv[2:end], sys.argv[end + 1:])
+        guarded_kernel([int(number) for number in sys.argv[2].split(",")], sys.argv[3:end], sys.argv[end + 1:])
     else:
         serve(sys.argv[1], sys.argv[2:])

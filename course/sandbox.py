@@ -98,16 +98,31 @@ def _with_parents(path):
     return [arg for p in parents for arg in ("--perms", "0755", "--dir", p)]
 
 
+# A kernel started cold is the namespace's PID 1 (the command bwrap runs, not a child of its
+# init), so that its /proc entries exist while bwrap sets up: its /proc/self/mem reads as
+# /dev/null, its threads' (/proc/self/task/*/mem) are not there, and /proc is read-only. Through
+# them a cell could rewrite the checks' bytecode in place or read hidden tests left in freed
+# memory (review rounds 9 and 11). The kernel's children see the same mounts.
+# bwrap's init would kill it when bwrap dies (the grader died, or killed the kernel); without
+# it, the kernel ends itself when bwrap's status pipe (--json-status-fd) closes
+# (kernel_zygote.guarded_kernel).
+COLD_KERNEL_PROC = ["--as-pid-1", "--dev-bind", "/dev/null", "/proc/1/mem",
+                    "--perms", "0555", "--size", "4096", "--tmpfs", "/proc/1/task", "--remount-ro", "/proc"]
+
+
 def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, processes, uid,
-                    workdir_bytes, tmp_bytes, open_files=256, threads=1, limits=True, seccomp_fd=None):
+                    workdir_bytes, tmp_bytes, open_files=256, threads=1, limits=True, seccomp_fd=None,
+                    alive=None):
     """The kernel command wrapped in bwrap, a switch to an unprivileged uid, and prlimit.
 
     The working directory (WORKDIR), /tmp and /dev/shm are new tmpfs of `workdir_bytes`,
     `tmp_bytes` and `tmp_bytes` (bytes; a write beyond gets "No space left on device");
     `runtime_dir` (the grader's socket directory) is the only host path bound writable.
     `limits=False` leaves out prlimit (the warm-kernel server: each kernel it forks sets its
-    own, and hides its own memory); otherwise /proc is read-only, so that a kernel started cold
-    cannot write its own memory through /proc/self/mem (rewrite the checks' bytecode in place).
+    own, and hides its own memory); otherwise /proc is read-only. With `alive` (the read and
+    write descriptors of a pipe, passed to bwrap, for a kernel of guarded_command) the kernel
+    hides its memory as a forked one does (COLD_KERNEL_PROC), and bwrap writes its status to the
+    write end, which it alone holds, open until it ends.
     `seccomp_fd`: a descriptor, passed to bwrap, of the seccomp filter's BPF program
     (course/syscall_filter.py) for the kernel and all it starts; None: no filter (the
     warm-kernel server, whose kernels load it themselves)."""
@@ -115,7 +130,10 @@ def sandbox_command(kernel_cmd, runtime_dir, *, memory_bytes, cpu_seconds, proce
                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
     # /tmp first: a Python installed under /tmp (a CI checkout) is then bound on top of it.
     # /dev/shm (POSIX shared memory and semaphores: multiprocessing's Pool) as big as /tmp
-    command += ["--proc", "/proc", *(["--remount-ro", "/proc"] if limits else []), "--dev", "/dev",
+    if alive is not None:
+        command += ["--json-status-fd", str(alive[1])]
+    proc = (COLD_KERNEL_PROC if alive is not None else ["--remount-ro", "/proc"]) if limits else []
+    command += ["--proc", "/proc", *proc, "--dev", "/dev",
                 "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm",
                 "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     command += _system_binds()
@@ -154,14 +172,17 @@ def rlimits(*, memory_bytes, cpu_seconds, processes, file_bytes, open_files=256)
             "FSIZE": file_bytes, "NOFILE": open_files}
 
 
-def guarded_command(kernel_cmd, modules):
+def guarded_command(kernel_cmd, modules, alive):
     """`kernel_cmd` (python -m ipykernel_launcher ARGS) as the same kernel with a warm kernel's
-    guards, `modules` imported first (course.kernel_zygote.guarded_kernel); any other kernel
-    command as it is. The source goes on the command line, as the warm-kernel server's does."""
+    guards, `modules` imported first (course.kernel_zygote.guarded_kernel), that ends when the
+    pipe `alive` (read and write descriptors, both passed to bwrap) reads end of file; None for
+    any other kernel command. The source goes on the command line, as the warm-kernel server's
+    does."""
     if kernel_cmd[1:3] != ["-m", "ipykernel_launcher"]:
-        return kernel_cmd
+        return None
     source = Path(kernel_zygote.__file__).read_text(encoding="utf-8")
-    return [kernel_cmd[0], "-c", source, kernel_zygote.COLD_KERNEL, *modules, "--", *kernel_cmd[3:]]
+    return [kernel_cmd[0], "-c", source, kernel_zygote.COLD_KERNEL, ",".join(map(str, alive)), *modules,
+            "--", *kernel_cmd[3:]]
 
 
 SOCKETS_SECONDS = 120  # how long a starting kernel may take to create its sockets
@@ -265,18 +286,20 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["cwd"] = self.runtime_dir  # of bwrap itself; never the autograded folder
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter, not the grader's
         program = syscall_filter.program_file() if self.seccomp else None
+        alive = os.pipe()  # bwrap holds the write end (its status) while it runs
         try:
-            if program is not None:
-                kw["pass_fds"] = (program.fileno(),)
-            guarded = guarded_command(kernel_cmd, self.preload or ["numpy"])
-            command = sandbox_command(guarded, self.runtime_dir, memory_bytes=self.memory_bytes,
+            kw["pass_fds"] = (*alive, *([] if program is None else [program.fileno()]))
+            guarded = guarded_command(kernel_cmd, self.preload or ["numpy"], alive)
+            command = sandbox_command(guarded or kernel_cmd, self.runtime_dir, memory_bytes=self.memory_bytes,
                                       cpu_seconds=self.cpu_seconds, processes=self.processes,
                                       uid=self.uid, workdir_bytes=self.workdir_bytes,
                                       tmp_bytes=self.tmp_bytes, open_files=self.open_files,
-                                      threads=self.threads,
+                                      threads=self.threads, alive=alive if guarded else None,
                                       seccomp_fd=None if program is None else program.fileno())
             return await self.provisioner.launch_kernel(command, **kw)
         finally:
+            for descriptor in alive:
+                os.close(descriptor)
             if program is not None:
                 program.close()  # bwrap has its own descriptor of it
 

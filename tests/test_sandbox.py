@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import needs_bubblewrap
 
@@ -129,3 +130,40 @@ def test_a_dead_sandboxs_process_group_is_never_signalled(tmp_path, monkeypatch)
         manager.provisioner = provisioner = _ExitedSandbox()
         asyncio.run(call(manager))
         assert provisioner.signals == [] and not manager.has_kernel
+
+
+@needs_bubblewrap
+def test_a_kernel_started_cold_ends_when_its_sandbox_is_killed(tmp_path, monkeypatch):
+    """A cold kernel is PID 1 of its sandbox (so that bwrap can hide its memory), so no init of
+    bwrap's kills it when bwrap dies, and bwrap (root) may not signal it (another uid): it ends
+    itself when bwrap's status pipe closes. Before that pipe, it outlived bwrap."""
+    import asyncio
+    import signal
+    import tempfile
+    import time
+
+    from course.sandbox import SandboxedKernelManager
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    async def start():
+        manager = SandboxedKernelManager(warm=False, preload=[])
+        await manager.start_kernel()
+        return manager
+
+    manager = asyncio.run(start())
+    sandbox = manager.provisioner.process.pid
+    deadline = time.monotonic() + 60
+    kernel = None
+    while kernel is None and time.monotonic() < deadline:  # its command runs setpriv, prlimit, then Python
+        children = Path(f"/proc/{sandbox}/task/{sandbox}/children").read_text().split()
+        if children and "--cold-kernel" in Path(f"/proc/{children[0]}/cmdline").read_text():
+            kernel = int(children[0])
+        time.sleep(0.1)
+    assert kernel is not None, "no cold kernel started"
+    os.kill(sandbox, signal.SIGKILL)
+    manager.provisioner.process.wait()
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{kernel}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{kernel}"), "the kernel outlived its sandbox"
+    asyncio.run(manager.cleanup_resources())
