@@ -356,12 +356,13 @@ class _Scopes(ast.NodeVisitor):
     `global` declarations; and reads of the input history that no binding of the student's
     covers."""
 
-    def __init__(self, bound_before, checker_names=frozenset()):
+    def __init__(self, bound_before, checker_names=frozenset(), checker_imports=frozenset()):
         self.module_bindings = []  # (node, name)
         self.globals = []  # (node, name)
         self.history_reads = []  # node
         self.checker_names = checker_names
         self.checker_reads = []  # node
+        self.checker_imports = checker_imports  # checker names bound to a library's module or object
         self.bound = set(bound_before)  # module names bound by earlier statements
         self.stack = []  # per function: its local names
 
@@ -384,9 +385,10 @@ class _Scopes(ast.NodeVisitor):
             self.history_reads.append(node)
         elif node.id in self.checker_names and node.id not in BUILTIN_NAMES and isinstance(node.ctx, ast.Load) \
                 and not any(node.id in scope["locals"] for scope in self.stack) \
-                and (self.stack or node.id not in self.bound):
+                and ((self.stack and node.id not in self.checker_imports) or node.id not in self.bound):
             # (read at module scope after the student bound it: the student's own value; a
-            # function reads the name when a test cell calls it, after the test bound it)
+            # function reads the name when a test cell calls it, after the test bound it, unless
+            # it is a library's that the student imported too: any other binding of it is flagged)
             self.checker_reads.append(node)
 
     def visit_NamedExpr(self, node):
@@ -584,7 +586,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
                    and n.value.attr == "__class__"}
     called = {id(n.func) for n in _walk(tree) if isinstance(n, ast.Call)}
     defined_functions = {n.name for n in _walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    scopes = _Scopes(bound_before, checker_names).run(tree)
+    scopes = _Scopes(bound_before, checker_names,
+                     frozenset(name for name in checker_names if protected.get(name))).run(tree)
     for node in scopes.history_reads:
         flag(node, f"{node.id} (IPython's input history)")
     for node in scopes.checker_reads:

@@ -108,6 +108,7 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "patch an argument": "def patch(target, replacement):\n    target.isclose = replacement\npatch(np, print)",
     "shell through a module": "shell = widgets.get_ipython()\nshell.input_transformer_manager.cleanup_transforms.append(len)",
     "showtraceback and events": "shell = widgets.get_ipython()\nshell.showtraceback = print\nshell.events.register('post_run_cell', print)",
+    "the stack through an own traceback import": "import traceback\n\ndef dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
     "the checks' traceback module": "def dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
     # a third: built-ins the helpers use, patching through a call's result, setattr as a value,
     # sys reached through os
@@ -251,6 +252,10 @@ HONEST = {  # other ways to write a right answer: never flagged
     # the tests make their own data (tests/test_lessons.py), so a student may reuse the lesson's names
     "the lesson's weights bound again": "W0 = np.zeros((1, 4))",
     "a pandas display option": "import pandas as pd\npd.options.display.precision = 3\npd.set_option('display.max_rows', 20)",
+    # the checks import these libraries too: the student's own import is the same module
+    "a library the checks import, imported again": "import warnings\n\n"
+    "def dense_params(inputs, units):\n    try:\n        return (inputs + 1) * units\n    except TypeError:\n"
+    "        warnings.warn('숫자를 넣으세요')\n        raise",
     "loop": "def dense_params(inputs, units):\n    total = 0\n    for _ in range(units):\n        total += inputs + 1\n    return total",
     "helper function": "def _one_unit(inputs):\n    return inputs + 1\n\ndef dense_params(inputs, units):\n    return _one_unit(inputs) * units",
     "np.where and float32": "import numpy as np\nx = np.float32([1, -2])\nprint(np.where(x > 0, x, 0.0))",
