@@ -27,6 +27,7 @@ from traitlets import Bool, Integer, List, Unicode
 from traitlets.utils.importstring import import_item
 
 from course import kernel_zygote, syscall_filter, warm_kernels
+from course.cpu_watch import kill_tree
 
 INSTALL_HINT = ("bubblewrap (bwrap) is not installed. Debian/Ubuntu: `sudo apt-get install "
                 "bubblewrap`; Fedora: `sudo dnf install bubblewrap`. Or grade without the sandbox: "
@@ -371,12 +372,14 @@ def _is_socket(path):
 
 def kill_kernels():
     """Kill every sandboxed kernel this process started and has not shut down (with all their
-    processes: the sandbox's PID namespace ends with them); returns how many were running."""
+    processes: the sandbox's PID namespace ends with them); returns how many were running.
+    The kernel is killed with bwrap: a kernel started cold is the namespace's PID 1, which ends
+    itself when bwrap goes, but not while a C call holds its GIL."""
     killed = 0
     for manager in list(_live):
         process = getattr(manager.provisioner, "process", None) if manager.provisioner else None
         if process is not None and process.poll() is None:
-            process.kill()
+            kill_tree(process.pid)
             process.wait()
             killed += 1
     return killed
