@@ -339,6 +339,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._exited():
             await self.provisioner.wait()
             return
+        kill_tree(self.provisioner.process.pid)  # the kernel too, which may have left bwrap's group
         await super()._async_kill_kernel(restart=restart)
 
     async def _async_send_kernel_sigterm(self, restart=False):

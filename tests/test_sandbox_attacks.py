@@ -319,3 +319,34 @@ def test_killing_a_workers_kernels_ends_every_process_in_their_sandbox(tmp_path,
     while _sandbox_processes(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _sandbox_processes(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_a_kernel_shut_down_while_it_holds_the_gil_in_its_own_session_ends(tmp_path, monkeypatch, warm):
+    """nbclient's shutdown kills bwrap's process group; a kernel started cold that left it
+    (os.setsid) and runs one long C call (its thread that watches bwrap cannot run) is killed by
+    its PID too. A warm kernel leads a session of its own from the start."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    manager = SandboxedKernelManager(warm=warm)
+
+    async def start_and_shut_down():
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            reply = await client.execute_interactive(
+                "import os\nif os.getsid(0) != os.getpid():\n    os.setsid()", timeout=60)
+            assert reply["content"]["status"] == "ok", reply["content"]
+            client.execute(HOLD_THE_GIL)
+            await asyncio.sleep(1)
+            return len(_sandbox_processes(str(tmp_path)))
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    assert asyncio.run(start_and_shut_down()) >= 1
+    deadline = time.monotonic() + 10
+    while _sandbox_processes(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _sandbox_processes(str(tmp_path)) == []
