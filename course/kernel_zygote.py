@@ -26,6 +26,7 @@ when the grader answers.
 import ast
 import base64
 import ctypes
+import errno
 import functools
 import gc
 import importlib
@@ -47,6 +48,10 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446  # every architecture
+LANDLOCK_ACCESS_FS_WRITE_FILE, LANDLOCK_ACCESS_FS_READ_FILE, LANDLOCK_RULE_PATH_BENEATH = 1 << 1, 1 << 2, 1
+# What a kernel may open under /proc besides its own /proc/<pid>: what libraries read of the machine
+PROC_OPENED = ("cpuinfo", "meminfo", "stat", "loadavg", "uptime", "version", "filesystems", "sys")
 FORK_SOCKET = "fork.sock"
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -148,6 +153,46 @@ def _load_syscall_filter(program):
     _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp filter")
 
 
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _confine_proc():
+    """From now on this process, and all it starts, opens no file under /proc but its own
+    directory (whose memory file and threads _hide_own_memory or bwrap hid) and PROC_OPENED:
+    the memory of each of its threads is also at /proc/<thread id>/mem, under a number that
+    does not exist yet when the kernel starts (round 12 read and wrote it). Landlock (Linux 5.13
+    and later) restricts opening files for reading and writing, by where they are; everything
+    else under / stays as it was. Where the kernel has no Landlock, nothing changes."""
+    me = os.readlink("/proc/self")
+    access = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE
+    handled = ctypes.c_uint64(access)
+    ruleset = libc.syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(handled), ctypes.sizeof(handled), 0)
+    if ruleset < 0:
+        error = ctypes.get_errno()
+        if error in (errno.ENOSYS, errno.EOPNOTSUPP):
+            return
+        raise OSError(error, f"landlock: {os.strerror(error)}")
+    try:
+        for path in [*(os.path.join("/", name) for name in os.listdir("/") if name != "proc"),
+                     f"/proc/{me}", *(f"/proc/{name}" for name in PROC_OPENED)]:
+            try:
+                where = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue  # a dangling link, a file this /proc does not have
+            try:
+                rule = _PathBeneath(access, where)
+                _check(libc.syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH,
+                                    ctypes.byref(rule), 0), f"landlock rule for {path}")
+            finally:
+                os.close(where)
+        _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
+        _check(libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock")
+    finally:
+        os.close(ruleset)
+
+
 def _hide_own_memory():
     """This process's /proc/self/mem reads as /dev/null (writes go nowhere), and its threads'
     (/proc/self/task/*/mem) are not there: through them a cell's code could rewrite the bytecode of
@@ -164,6 +209,7 @@ def _kernel(request):
     the system-call filter, then ipykernel."""
     os.setsid()
     _hide_own_memory()
+    _confine_proc()
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as any process of its own: /proc/self is its own
     os.chdir(request["workdir"])
     _drop_capabilities()
@@ -788,6 +834,7 @@ def guarded_kernel(alive, modules, argv):
     writes its status there and holds the only write end (the sandbox has none) until it ends."""
     import threading
 
+    _confine_proc()  # before any thread: Landlock binds the thread that asks, and those it starts
     try:
         os.close(alive[1])
     except OSError:

@@ -428,7 +428,24 @@ OWN_MEMORY_CELL = (  # round 9: bytecode of numpy rewritten in place through /pr
     "                print(path, mode, 'read', len(memory.read(8)), 'bytes')\n"
     "        except OSError as error:\n"
     "            print(path, mode, 'refused:', error.strerror)\n"
-    "print('threads listed:', len(os.listdir(me + '/task')))"
+    "print('threads listed:', len(os.listdir(me + '/task')))\n"
+    # round 12: each thread's memory is at /proc/<thread id>/mem too, under a number made later
+    "import threading\n"
+    "done = threading.Event()\n"
+    "worker = threading.Thread(target=done.wait)\n"
+    "worker.start()\n"
+    "null, opened = os.stat('/dev/null').st_rdev, []\n"
+    "for tid in {*range(1, 3000), worker.native_id, threading.get_native_id()}:\n"
+    "    for flags in (os.O_RDONLY, os.O_RDWR):\n"
+    "        try:\n"
+    "            descriptor = os.open(me[:-4] + str(tid) + '/mem', flags)\n"
+    "        except OSError:\n"
+    "            continue\n"
+    "        if os.fstat(descriptor).st_rdev != null:\n"
+    "            opened.append(tid)\n"
+    "        os.close(descriptor)\n"
+    "done.set()\n"
+    "print('thread memory opened:', opened)"
 )
 
 
@@ -440,6 +457,7 @@ def test_a_kernel_cannot_open_its_own_memory(how):
     out = scenario([OWN_MEMORY_CELL], preload=("numpy",), limits={"warm": how == "warm"})[0]["out"]
     assert "/proc/self/mem rb read 0 bytes" in out and "/proc/self/mem r+b read 0 bytes" in out, out
     assert "threads listed: 0" in out and out.count("refused: No such file or directory") == 4, out
+    assert "thread memory opened: []" in out, out
 
 
 def _recording_cells():
