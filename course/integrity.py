@@ -55,6 +55,7 @@ FLAGGED_CALLS = {
     "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
 }
 FLAGGED_ATTRIBUTES = {
+    "fits": "the training record", "records_fits": "the training record",
     "_getframe": "frames", "f_back": "frames", "f_locals": "frames", "f_globals": "frames",
     "f_code": "frames", "tb_frame": "frames", "gi_frame": "frames", "cr_frame": "frames",
     "settrace": "frames", "setprofile": "frames", "excepthook": "patching",

@@ -108,6 +108,9 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "patch an argument": "def patch(target, replacement):\n    target.isclose = replacement\npatch(np, print)",
     "shell through a module": "shell = widgets.get_ipython()\nshell.input_transformer_manager.cleanup_transforms.append(len)",
     "showtraceback and events": "shell = widgets.get_ipython()\nshell.showtraceback = print\nshell.events.register('post_run_cell', print)",
+    # round 12: the training record edited where it lives, so that its replay learns
+    "the training record edited": "keras.Model.fit.fits[model][0].update(epochs=20, batch_size=1)",
+    "the training record by name": "record = getattr(keras.Model.fit, 'fits')\nrecord.clear()",
     "the stack through an own traceback import": "import traceback\n\ndef dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
     "the checks' traceback module": "def dense_params(inputs, units):\n    return [f.filename for f in traceback.extract_stack()]",
     # a third: built-ins the helpers use, patching through a call's result, setattr as a value,
