@@ -55,6 +55,8 @@ def record_fits():
                                    and type(callback).__module__.split(".")[0] == "keras"]
             result = train(self, *args, **kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
+            if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
+                record["rates"] = [float(rate) for rate in getattr(result, "history", {}).get("learning_rate", [])]
             fits.setdefault(self, []).append(record)
             return result
 
@@ -92,7 +94,8 @@ def replay_training(model, seed):
     with the same data, batch size, shuffling, weights, validation_split and number of epochs,
     compiled with the same loss and optimizer settings (a new optimizer where the notebook
     compiled a new one; a learning rate set between two fits is set again); of the callbacks only
-    Keras' learning-rate ones run (REPLAYED_CALLBACKS): others could set weights. So the copy
+    Keras' learning-rate ones (REPLAYED_CALLBACKS) count, replayed as the rates they set: others
+    could set weights. So the copy
     learns what `model` learned only if the
     answer's own training does: weights put in by hand, then a fit that learns nothing (learning
     rate 0), give a copy that has not learned. A model never fitted comes back untrained.
@@ -128,8 +131,19 @@ def replay_training(model, seed):
             copy.train_on_batch(**{name: value for name, value in arguments.items()
                                    if name in ("x", "y", "sample_weight", "class_weight")})
         else:
-            copy.fit(**_as_dataset(arguments), epochs=fit["epochs"], callbacks=fit.get("callbacks", []), verbose=0)
+            copy.fit(**_as_dataset(arguments), epochs=fit["epochs"], callbacks=_rate_callbacks(fit), verbose=0)
     return copy
+
+
+def _rate_callbacks(fit):
+    """The callbacks a recorded fit's replay runs: a LearningRateScheduler that sets, epoch by
+    epoch, the rates the fit's own learning-rate callbacks set (a schedule that answers otherwise
+    when it is called again, round 12, changes nothing), or, where Keras logged no rate for every
+    epoch, those callbacks themselves."""
+    rates, callbacks = fit.get("rates", []), fit.get("callbacks", [])
+    if callbacks and len(rates) == fit["epochs"]:
+        return [keras.callbacks.LearningRateScheduler(lambda epoch, rate: rates[epoch])]
+    return callbacks
 
 
 def _as_dataset(arguments):

@@ -201,6 +201,24 @@ def test_a_schedule_that_learns_nothing_is_replayed_as_such():
     assert abs(_weights(replay_training(model, seed=0))[1] - 32) > 5
 
 
+def test_a_schedule_that_answers_otherwise_when_replayed_is_replayed_as_it_ran():
+    """Round 12: a schedule that counts its calls set 0 for the notebook's own epochs and 1.0
+    once the replay called it again; the replay sets the rates the fit's History logged."""
+    calls = []
+
+    def sly(epoch, rate):
+        calls.append(epoch)
+        return 0.0 if len(calls) <= 10 else 1.0
+
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=10, batch_size=1, verbose=0,
+              callbacks=[keras.callbacks.LearningRateScheduler(sly)])
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    assert recorded_fits(model)[0]["rates"] == [0.0] * 10
+    assert abs(_weights(replay_training(model, seed=0))[1] - 32) > 5
+
+
 def test_a_loss_of_the_notebooks_own_and_a_dataset_are_replayed_and_every_update_counts():
     """Round 11's honest answers: a loss written as a Python function (the replay's copy was
     compiled again from its Keras name, which it has not), data as a tf.data.Dataset (the test
