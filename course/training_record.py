@@ -35,6 +35,8 @@ def record_fits():
     fits = weakref.WeakKeyDictionary()
 
     def kept(value):
+        if isinstance(value, dict):  # named inputs: each copied (round 13 changed one after the fit)
+            return {key: kept(item) for key, item in value.items()}
         return array(value) if isinstance(value, (list, tuple)) or hasattr(value, "__array__") else value
 
     def recording(train, kind):

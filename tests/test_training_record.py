@@ -239,3 +239,16 @@ def test_a_loss_of_the_notebooks_own_and_a_dataset_are_replayed_and_every_update
     assert updates_of(model) == 20 * len(CELSIUS) and updates_of(_line_model()) == 0
     w, b = _weights(replay_training(model, seed=0))
     assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
+
+
+def test_named_inputs_are_copied_when_fitted():
+    """Round 13: a fit on {"celsius": zeros}, then the dict's array filled with the data: the
+    replay must train on the zeros the fit saw."""
+    inputs = keras.Input(shape=(1,), name="celsius")
+    model = keras.Model({"celsius": inputs}, keras.layers.Dense(1)(inputs))
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    named = {"celsius": np.zeros((len(CELSIUS), 1))}
+    model.fit(named, FAHRENHEIT, epochs=1, verbose=0)
+    named["celsius"][:, 0] = CELSIUS
+    assert not np.any(recorded_fits(model)[0]["x"]["celsius"])
+
