@@ -159,7 +159,7 @@ def _as_dataset(arguments):
 
     x, y, weights = arguments.get("x"), arguments.get("y"), arguments.get("sample_weight")
     arrays = [a for a in (x, y, weights) if a is not None]
-    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and len(arrays) == 1 + 1 + (weights is not None)
+    if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
             and all(isinstance(a, np.ndarray) and a.dtype != object and len(a) == len(x) for a in arrays)
             and arguments.get("shuffle", True) in (True, False)
             and not any(value is not None and not (isinstance(value, (int, float)) and value == 0)
