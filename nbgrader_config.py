@@ -72,6 +72,22 @@ c.Autograde.autograde_preprocessors = [
     ResilientExecute if step is Execute else step
     for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
+# Test cells run in the grader, not in the student's kernel (course/answer_client.py): each name
+# a test cell reads that the notebook defines is asked of the kernel, and comes back as data
+# (numbers, arrays, text, tables) or as a reference the checks call through. Nothing in the
+# kernel decides a check, and the hidden tests never reach it. The preamble imports, once per
+# notebook, the libraries the test cells use.
+c.ResilientExecute.checks_outside_kernel = True
+c.ResilientExecute.checker_preamble = """
+from fractions import Fraction
+
+import keras
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+import tensorflow as tf
+"""
 # Each test cell runs as a function called at once (course/test_scope.py): the values it binds
 # (expected results, reference models) are its own, and a student's function it calls cannot
 # read them from the notebook's globals.

@@ -154,6 +154,15 @@ def check_between(name, actual, low, high, hint=""):
         _fail(name, f"{value:.6g}이(가) 기대 범위 [{low:g}, {high:g}] 밖에 있습니다.", hint)
 
 
+def class_module(value):
+    """The module of value's class ("keras.src.optimizers.adam" for an Adam); for an answer the
+    checks read from the student's kernel (course/answer_client.Remote), that of its class there."""
+    kernel_class = getattr(type(value), "kernel_class", None)
+    if isinstance(kernel_class, property):
+        return value.kernel_class.partition(":")[0]
+    return type(value).__module__
+
+
 def layer_summary(model):
     """One row per layer: (class name, output shape without the batch axis, parameter count)."""
     return [
@@ -210,30 +219,34 @@ def layer_outputs(model, x):
 STUB = "raise NotImplementedError()"  # what the release puts in place of every answer
 
 
-def blank_answer_message(error, exercises, namespace):
-    """The Korean line that says what to do when `error` comes from an exercise left blank, else
-    None. `exercises` maps the names the exercises define to their label ("문제 3"); `namespace`
-    is the notebook's (IPython's user_ns): code defined in the notebook runs in it.
-
-    - A NotImplementedError without a message raised by the notebook's own code (the release's
-      stub): at a cell's top level, that cell is not answered; in a function, that function.
-    - A NameError for a name in `exercises`: the exercise that defines it was not answered or
-      not run.
-    """
+def blank_answer_text(error, function, exercises):
+    """The Korean line for `error` when it comes from an exercise left blank, else None:
+    `function` is the name of the notebook's function whose release stub raised it ("<module>"
+    for a cell's top level; None when not a stub's NotImplementedError), `exercises` maps the
+    names the exercises define to their label ("문제 3"). A NameError for a name in `exercises`:
+    the exercise that defines it was not answered or not run."""
     if isinstance(error, NameError) and getattr(error, "name", None) in exercises:
         return (f"`{error.name}`이(가) 아직 없습니다: {exercises[error.name]}의 답을 쓰고 그 셀을 "
                 "실행한 뒤 이 셀을 다시 실행하세요.")
-    if type(error) is not NotImplementedError or error.args:
+    if function is None:
         return None
-    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
-    if not frames or frames[-1].f_globals is not namespace:
-        return None  # raised by a library
-    function = frames[-1].f_code.co_name
     if function == "<module>":
         return f"이 셀에 아직 답을 쓰지 않았습니다: `{STUB}` 줄을 지우고 답을 쓴 뒤 이 셀을 다시 실행하세요."
     where = f"{exercises[function]}의" if function in exercises else "함수 안의"
     return (f"`{function}` 함수에 아직 답을 쓰지 않았습니다: {where} `{STUB}` 줄을 지우고 답을 쓴 뒤, "
             "그 셀과 이 셀을 다시 실행하세요.")
+
+
+def blank_answer_message(error, exercises, namespace):
+    """blank_answer_text for `error` raised in this notebook, whose namespace (IPython's user_ns)
+    is `namespace`: a NotImplementedError without a message raised by the notebook's own code
+    (the release's stub), at a cell's top level or in a function, is a blank answer."""
+    function = None
+    if type(error) is NotImplementedError and not error.args:
+        frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+        if frames and frames[-1].f_globals is namespace:  # not raised by a library
+            function = frames[-1].f_code.co_name
+    return blank_answer_text(error, function, exercises)
 
 
 def explain_blank_answers(exercises):

@@ -9,6 +9,8 @@
 - ResilientExecute (autograde, in place of nbgrader's Execute): one cell that kills the kernel,
   hangs or floods the output costs that cell, not the whole run; output and time are limited.
 """
+import ast
+import asyncio
 import collections
 import copy
 import functools
@@ -26,6 +28,8 @@ from pathlib import Path
 
 import jinja2
 import psutil
+import zmq
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -36,12 +40,22 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from traitlets import Bool, Float, Integer, Unicode
 
 from course import cells
+from course.answer_client import (
+    AnswersUnreadable,
+    AnswerTimeout,
+    KernelGone,
+    Session,
+    checker_namespace,
+    run_test_cell,
+)
 from course.cell_names import defined_and_read
 from course.cpu_watch import CpuWatch
 from course.kernel_zygote import LIBRARIES_CHANGED
 from course.status import (
+    ANSWERS_UNREADABLE,
     CELL_CPU_LIMIT,
     CELL_WOULD_NOT_STOP,
+    CHECK_TIMED_OUT,
     FEEDBACK_PLAIN,
     HIDDEN_LINE_REMOVED,
     HIDDEN_TESTS_PLACEHOLDER,
@@ -108,6 +122,29 @@ def exercise_names(nb):
         elif cell.cell_type == "code":
             read |= defined_and_read(hidden.sub("", cell.source))[1]
     return {name: exercise for name, exercise in defined.items() if name in read}
+
+
+def blank_answer_exercises(nb):
+    """{name: exercise label} as the checks cell's call to explain_blank_answers gives it (the
+    release wrote it, and intake restored the cell), else exercise_names(nb)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "explain_blank_answers({" not in cell.source:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            call = getattr(node, "value", None)
+            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "explain_blank_answers" \
+                    and call.args:
+                try:
+                    exercises = ast.literal_eval(call.args[0])
+                except ValueError:
+                    continue
+                if isinstance(exercises, dict):
+                    return {str(name): str(label) for name, label in exercises.items()}
+    return exercise_names(nb)
 
 
 class InlineChecks(NbGraderPreprocessor):
@@ -508,8 +545,15 @@ class ResilientExecute(Execute):
       it binds cannot be read by the student's functions it calls.
     """
 
+    checks_outside_kernel = Bool(True, help="run test cells in the grader, not in the student's kernel: "
+                                            "they read the answers from the kernel as data "
+                                            "(course/answer_client.py)").tag(config=True)
+    checker_preamble = Unicode("import numpy as np", help="Python code run once before a notebook's test "
+                               "cells, where they run outside the kernel: the libraries they "
+                               "use").tag(config=True)
     test_cells_in_own_scope = Bool(True, help="run each test cell as a function called at once, so "
                                               "that its names are not the notebook's globals").tag(config=True)
+    _answers_client, _checker_globals, _exercises, _stuck = None, None, None, False
     max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
     max_notebook_output_chars = Integer(2_000_000, help="output kept in the whole notebook "
                                                         "(characters)").tag(config=True)
@@ -532,6 +576,9 @@ class ResilientExecute(Execute):
         self._charged, self._total, self._truncated, self._errors = {}, 0, set(), {}
         self._deadline = time.monotonic() + self.max_seconds
         self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
+        self._close_answers_client()
+        self._checker_globals = self._exercises = None
+        self._stuck = False
 
     def on_cell_executed(self, **kwargs):
         """nbgrader's (a timeout's error goes into the cell), then keep in the cell's metadata what
@@ -555,6 +602,8 @@ class ResilientExecute(Execute):
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         """nbclient's, with a test cell sent to the kernel in a scope of its own; the notebook
         keeps the cell's own source."""
+        if self.checks_outside_kernel and cells.is_test(cell):
+            return await self._check_outside(cell, cell_index)
         scoped = in_own_scope(cell.source) if self.test_cells_in_own_scope and cells.is_test(cell) else None
         if scoped is None:
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -563,6 +612,63 @@ class ResilientExecute(Execute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             cell.source = source
+
+    async def _check_outside(self, cell, cell_index):
+        """Run test cell `cell` here, against the answers in the kernel (course/answer_client.py):
+        its outputs are the checks' (an error where one failed). Raises DeadKernelError when the
+        kernel died meanwhile; a kernel left busy (an answer that ran past the cell's time, or
+        that broke off the conversation) is restarted after the cell (`_stuck`)."""
+        if self._checker_globals is None:
+            self._checker_globals = checker_namespace(self.checker_preamble)
+            self._exercises = blank_answer_exercises(self.nb)
+        timeout = self._get_timeout(cell)
+        deadline = time.monotonic() + (timeout if timeout is not None else self._seconds_left())
+        loop = asyncio.get_running_loop()
+        outputs, reply = await loop.run_in_executor(None, self._run_outside, cell.source, deadline, timeout)
+        cell.outputs = outputs
+        cell.execution_count = None
+        changed = ((reply or {}).get("content") or {}).get(LIBRARIES_CHANGED)
+        cell.metadata.pop(LIBRARIES_CHANGED, None)
+        if changed:
+            cell.metadata[LIBRARIES_CHANGED] = [str(name) for name in changed][:20]
+        return cell
+
+    def _run_outside(self, source, deadline, timeout):
+        """(outputs, the execute reply of the kernel's side of the conversation or None)."""
+        if self._answers_client is None:
+            # a session of its own: a client with the grader's session would share its sockets'
+            # identity, and the kernel's replies to the grader's cells could come to this one
+            # and, as the grader's, sockets that drop a message part past the sandbox's limit
+            context = zmq.Context()
+            context.setsockopt(zmq.MAXMSGSIZE, getattr(self.km, "max_message_bytes", 64 * 2 ** 20))
+            self._answers_client = BlockingKernelClient(context=context)
+            self._answers_client._created_context = True  # destroyed with its channels
+            self._answers_client.load_connection_info(self.km.get_connection_info())
+            self._answers_client.start_channels()
+        process = kernel_process(self.km)
+        session = Session(self._answers_client, deadline,
+                          lambda: process is None or process.poll() is None)
+        try:
+            session.start()
+            outputs = run_test_cell(source, session, self._checker_globals, self._exercises)
+        except KernelGone:
+            raise DeadKernelError("the kernel died while the checks read its answers") from None
+        except AnswerTimeout:
+            outputs = [_error("CellTimeoutError", CHECK_TIMED_OUT.format(seconds=timeout or self.max_seconds))]
+        except AnswersUnreadable as error:
+            outputs = [_error("AnswersUnreadable", ANSWERS_UNREADABLE.format(reason=str(error)[:300]))]
+        if not session.finish():
+            self._stuck = True  # the kernel still runs the answer: restarted after this cell
+        return outputs, session.reply
+
+    def _close_answers_client(self):
+        client, self._answers_client = getattr(self, "_answers_client", None), None
+        if client is not None:
+            client.stop_channels()
+
+    async def _async_cleanup_kernel(self):
+        self._close_answers_client()
+        await super()._async_cleanup_kernel()
 
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync names bind its own
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
@@ -596,6 +702,11 @@ class ResilientExecute(Execute):
                     failure = _error(KERNEL_DIED, UNREADABLE_MESSAGE.format(error=type(error).__name__))
                 finally:
                     self.iopub_timeout = self._iopub_seconds
+            if self._stuck and failure is None:  # an answer a test cell called still runs
+                self._stuck = False
+                cell = self._finish(cell, index)
+                self._recover()
+                return cell, resources
             if watch.fired:  # the watch killed the kernel: whatever nbclient saw, the cell is done
                 failure = _error("CellTimeoutError", CELL_CPU_LIMIT.format(
                     seconds=f"{self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
@@ -679,6 +790,8 @@ class ResilientExecute(Execute):
 
     async def _restart_and_replay(self):
         await ensure_async(self.km.restart_kernel(now=True))
+        self._close_answers_client()
+        self._stuck = False
         # A new client: the old one's sockets may have dropped their connection (a message over
         # the sandbox's max_message_bytes does that) and would never hear from the kernel again.
         await ensure_async(self.kc.stop_channels())
@@ -690,6 +803,8 @@ class ResilientExecute(Execute):
         try:
             for index in self._clean:
                 graded = self.nb.cells[index]
+                if self.checks_outside_kernel and cells.is_test(graded):
+                    continue  # it ran outside the kernel: nothing of it is in the kernel's state
                 try:
                     with self._cpu_watch():  # a replay past the budget dies: restarted again
                         await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)

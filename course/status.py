@@ -107,3 +107,7 @@ UNREADABLE_MESSAGE = ("커널이 채점기가 읽을 수 없는 메시지를 보
                       "(the kernel sent a message the grader could not read: {error}; restarted)")
 NOTEBOOK_TIME_LIMIT = ("노트북 전체의 실행 시간 한도({seconds}초)를 넘어 이 셀은 실행하지 않았습니다 "
                        "(not run: the notebook's time limit was reached)")
+CHECK_TIMED_OUT = ("채점 셀이 부른 답이 시간({seconds}초) 안에 끝나지 않아 커널을 다시 시작했습니다 "
+                   "(an answer the test cell called did not finish within {seconds} s; the kernel was restarted)")
+ANSWERS_UNREADABLE = ("채점기가 커널에서 답을 읽지 못했습니다: {reason} "
+                      "(the grader could not read the answers from the kernel)")

@@ -1,0 +1,175 @@
+"""Test cells run in the grader, not in the student's kernel (course/answer_client.py): the kernel
+only answers with values. So nothing a cell does in its own process (rebinding the helpers,
+patching numpy, IPython's hooks, rewriting the helpers' bytecode in memory) changes a check, and
+no line of a test cell is ever sent to the kernel. A plain Python kernel (no sandbox, no
+TensorFlow): what is tested here is where the checks run."""
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from jupyter_client.client import KernelClient
+from tiny_lesson import answer_cell, graded_cell, locked_cell
+
+from course.answer_client import AnswersUnreadable, Remote, Session
+from course.answer_wire import WireError, array_from_wire, array_to_wire
+from course.nbgrader_plugins import ResilientExecute
+
+HIDDEN_MARK = "HIDDEN-MARK-7f3a"
+TEST_DOUBLE = ("check_equal('double(2)', double(2), 4)\n"
+               "### BEGIN HIDDEN TESTS\n"
+               f"check_equal('double(21)', double(21), 42)  # {HIDDEN_MARK}\n"
+               f"check_array('double(배열)', double(np.arange(3.0)), np.array([0.0, 2.0, 4.0]))  # {HIDDEN_MARK}\n"
+               "### END HIDDEN TESTS\n")
+# Round 13: an object whose __array_interface__ points anywhere lets numpy read and write the
+# kernel's memory; the cell rewrites the check helper _fail's bytecode so that it returns
+MEMORY_FORGERY = Path(__file__).with_name("attack_cells").joinpath("rewrite_fail_in_memory.py")
+FORGERIES = [
+    "def check_equal(*args, **kwargs):\n    pass\ndef check_array(*args, **kwargs):\n    pass",
+    "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True",
+    "get_ipython().input_transformers_post.append(lambda lines: [])",
+    "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)",
+    "import sys\nclass Expected:\n    def __eq__(self, other):\n        return True\n"
+    "    def __int__(self):\n        return int(sys._getframe(1).f_locals.get('expected', 0))",
+    MEMORY_FORGERY.read_text(encoding="utf-8"),
+]
+
+
+def _notebook(answer, *extra):
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [locked_cell("checks", "import numpy as np\nfrom course.checks import *"),
+                answer_cell("double", answer), *extra, graded_cell("test_double", TEST_DOUBLE, points=2)]
+    return nb
+
+
+def _run(nb, **settings):
+    executor = ResilientExecute(timeout=settings.pop("timeout", 60), **settings)
+    executor.preprocess(nb, {"metadata": {"path": "."}})
+    return nb
+
+
+def _errors(nb, grade_id):
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return [output for output in cell.outputs if output.output_type == "error"]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Everything the grader sent the kernel: the code of each execute request, and each line
+    typed in answer to the kernel's input requests (the checks' messages)."""
+    log = []
+    execute, send_input = KernelClient.execute, KernelClient.input
+
+    def recording_execute(self, code, *args, **kwargs):
+        log.append(code)
+        return execute(self, code, *args, **kwargs)
+
+    def recording_input(self, string):
+        log.append(string)
+        return send_input(self, string)
+
+    monkeypatch.setattr(KernelClient, "execute", recording_execute)
+    monkeypatch.setattr(KernelClient, "input", recording_input)
+    return log
+
+
+def test_a_right_answer_passes_and_no_line_of_a_test_cell_reaches_the_kernel(sent):
+    nb = _run(_notebook("def double(x):\n    return x * 2"))
+    assert _errors(nb, "test_double") == []
+    assert sent, "the grader spoke to the kernel"
+    assert not [text for text in sent if HIDDEN_MARK in text or "check_equal('double" in text]
+
+
+def test_a_wrong_answer_fails_with_the_helpers_message():
+    nb = _run(_notebook("def double(x):\n    return x + 2"))
+    [error] = _errors(nb, "test_double")
+    assert error.ename == "CheckFailed" and "`double(21)`" in error.evalue
+    assert error.traceback[-1] == "(이 셀의 3번째 줄)"
+
+
+@pytest.mark.parametrize("forgery", FORGERIES, ids=["helpers rebound", "numpy patched", "input transformer",
+                                                    "exception handler", "frame reader", "memory rewrite"])
+def test_nothing_a_cell_does_in_the_kernel_forges_a_check(forgery):
+    """The answer is wrong: the test cell fails, by the check's own message or because a kernel
+    that empties every cell it runs sends no answer at all."""
+    nb = _run(_notebook("def double(x):\n    return x + 2", answer_cell("forgery", forgery)))
+    assert [error.ename for error in _errors(nb, "test_double")] in (["CheckFailed"], ["AnswersUnreadable"])
+
+
+def test_a_blank_answer_says_in_korean_what_to_answer():
+    nb = _run(_notebook("def double(x):\n    raise NotImplementedError()"))
+    [error] = _errors(nb, "test_double")
+    assert error.ename == "NotImplementedError" and "`double` 함수에 아직 답을 쓰지 않았습니다" in error.evalue
+
+
+def test_an_answer_that_never_returns_costs_its_cell_and_the_kernel_goes_on():
+    nb = _notebook("def double(x):\n    while True:\n        pass",
+                   answer_cell("later", "def triple(x):\n    return 3 * x"),
+                   graded_cell("test_triple", "check_equal('triple(2)', triple(2), 6)"))
+    nb = _run(nb, timeout=5)
+    assert [error.ename for error in _errors(nb, "test_double")] == ["CellTimeoutError"]
+    assert _errors(nb, "test_triple") == [] and _errors(nb, "later") == []
+
+
+def test_a_function_of_the_checks_is_called_back_and_a_model_of_the_answer_is_read_through():
+    test = ("check_array('apply', apply(lambda z: z * 10, np.arange(3)), np.array([0, 10, 20]))\n"
+            "counter = make_counter()\n"
+            "check_equal('counter.step()', counter.step(), 1)\n"
+            "check_equal('counter.step()', counter.step(), 2)\n"
+            "check_equal('len(counter)', len(counter), 2)\n")
+    answer = ("def apply(f, x):\n    return f(x)\n"
+              "class Counter:\n    n = 0\n    def step(self):\n        self.n += 1\n        return self.n\n"
+              "    def __len__(self):\n        return self.n\n"
+              "def make_counter():\n    return Counter()")
+    nb = _notebook("def double(x):\n    return 2 * x", answer_cell("more", answer), graded_cell("test_more", test))
+    nb = _run(nb)
+    assert _errors(nb, "test_more") == []
+
+
+# ---- the wire: what the grader takes from the kernel -----------------------------------------
+
+def test_only_arrays_of_numbers_cross_the_wire():
+    for array in (np.arange(6).reshape(2, 3), np.arange(6).reshape(2, 3).T, np.array(2.5), np.zeros((0, 3))):
+        assert np.array_equal(array_from_wire(array_to_wire(array)), array)
+        assert array_from_wire(array_to_wire(array)).shape == array.shape
+    scalar = array_from_wire(array_to_wire(np.float32(1.5), scalar=True))
+    assert type(scalar) is np.float32 and scalar == 1.5
+    good = array_to_wire(np.zeros(4))
+    for bad in ({**good, "dtype": "|O"}, {**good, "dtype": "|V8"}, {**good, "shape": [5]},
+                {**good, "shape": [-4]}, {**good, "data": "!!"}):
+        with pytest.raises(WireError):
+            array_from_wire(bad)
+
+
+class _Recorder:
+    """A Session that records what would be asked of the kernel and answers with `value`."""
+
+    def __init__(self, value):
+        self.value, self.asked = value, []
+
+    def request(self, message):
+        self.asked.append(message["op"])
+        return self.value
+
+
+def test_a_remote_object_never_answers_a_special_name():
+    """numpy reads __array_interface__ (an address to read) from an object: a Remote never asks."""
+    recorder = _Recorder({"data": (0, False), "shape": (8,), "typestr": "|u1", "version": 3})
+    remote = Remote(recorder, {"~": "ref", "id": 1, "type": "m:C"})
+    for name in ("__array_interface__", "__array_struct__", "__array_priority__", "__class_getitem__"):
+        with pytest.raises(AttributeError):
+            getattr(remote, name)
+    with pytest.raises(TypeError):
+        np.asarray(remote)  # its "array" answer is a dict, not numbers
+    assert recorder.asked == ["array"]
+
+
+def test_a_message_that_is_not_the_wire_format_is_refused():
+    session = Session(client=None, deadline=0, is_alive=lambda: True)
+    for wire in ([1, 2], {"~": "pickle", "data": "x"}, {"~": "nd", "dtype": "|O", "shape": [], "data": ""},
+                 {"~": "ref", "id": "1", "type": "x"}, {"~": "frame", "columns": [1], "values": [], "index": []},
+                 json.loads("[" * 50 + "]" * 50)):
+        with pytest.raises(AnswersUnreadable):
+            session.decode(wire)
