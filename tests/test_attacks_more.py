@@ -330,16 +330,17 @@ def _squeezed(text):
 @pytest.mark.parametrize("student", LEAKS)
 @slow
 def test_kind2_no_hidden_test_line_in_feedback(tiny, student):
-    """The test cells' source is in the kernel (linecache), and the feedback's filter looked for
+    """The test cells' source was in the kernel (linecache), and the feedback's filter looked for
     each hidden line verbatim: doubled spaces or HTML entities got past it. linecache is flagged;
-    a warm kernel keeps a hidden test's lines blank there (course/kernel_zygote.py), so the
-    attack finds only the visible checks; the feedback's filter is tried on its own in
-    tests/test_plugins.py. Neither the autograded copy nor the feedback holds a hidden line."""
+    now no test cell is ever sent to the kernel (course/answer_client.py), so the attack finds
+    not even the visible checks (it found them while the test cells ran in the kernel); the
+    feedback's filter is tried on its own in tests/test_plugins.py. Neither the autograded copy
+    nor the feedback holds a line of a test cell."""
     root, results = tiny
     assert results[student].status is Status.FLAGGED, (str(results[student].status), results[student].reason)
     shown = _squeezed(_outputs_text(root, student))  # in the instructor's autograded copy
-    assert any(_squeezed(check) in shown for check in VISIBLE_CHECKS), \
-        "the attack no longer reaches the test cells' source: this test would show nothing"
+    assert not any(_squeezed(check) in shown for check in VISIBLE_CHECKS), \
+        "a test cell's line reached the kernel"
     page = html.unescape(_feedback(root, student))
     squeezed = re.sub(r"\s+", " ", page)
     assert HIDDEN not in page and HIDDEN not in _outputs_text(root, student)
