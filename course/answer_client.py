@@ -22,10 +22,14 @@ from nbformat import NotebookNode
 from course import checks
 from course.answer_wire import TAG, WireError, array_from_wire, array_to_wire, container_from_wire, plain_to_wire
 from course.cell_names import free_reads
-from course.test_scope import in_own_scope
+from course.test_scope import bound_in_scope, in_own_scope
 
 MAX_PROMPT_CHARS = 96 * 2 ** 20  # one message of the kernel's
 MAX_TEXT = 2_000
+# The numbers an array an answer hands to a function of the checks' may hold (they are called with
+# the test's data, a few hundred numbers): the checks' maths runs in the grader, whose memory an
+# array of the answer's size would fill (review round 14: two arrays broadcast to 4.6 GB)
+CALLBACK_MAX_ELEMENTS = 4096
 
 
 def serve_code():
@@ -44,6 +48,17 @@ SERVE_CODE = serve_code()
 # Helpers of the checks cell that read the training record, which lives in the kernel: the checks
 # ask the kernel's own (course/training_record.py) about an answer's model
 KERNEL_HELPERS = ("updates_of", "replay_until", "recorded_fits")
+
+
+def _arrays(values, depth=0):
+    """The numpy arrays in `values` (a list), however deep in lists, tuples and dicts."""
+    for value in values:
+        if isinstance(value, (np.ndarray, np.generic)):
+            yield value
+        elif isinstance(value, (list, tuple)) and depth < 40:
+            yield from _arrays(value, depth + 1)
+        elif isinstance(value, dict) and depth < 40:
+            yield from _arrays(list(value.values()), depth + 1)
 
 
 class AnswersUnreadable(Exception):
@@ -141,6 +156,7 @@ class Session:
     def __init__(self, client, deadline, is_alive):
         self.client, self.deadline, self.is_alive = client, deadline, is_alive
         self.callbacks, self.reply, self.open = {}, None, False
+        self.handed = []  # what the cell handed the kernel as data (run_test_cell), for a restart
 
     # ---- the conversation
     def start(self):
@@ -226,6 +242,10 @@ class Session:
             args, kwargs = self.decode(message.get("args")), self.decode(message.get("kwargs"))
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise AnswerError("a call without its arguments")
+            sizes = [np.size(value) for value in _arrays(args + list(kwargs.values()))]
+            if any(size > CALLBACK_MAX_ELEMENTS for size in sizes) or sum(sizes) > 4 * CALLBACK_MAX_ELEMENTS:
+                raise AnswerError(f"arrays larger than the checks' functions take ({CALLBACK_MAX_ELEMENTS} "
+                                  "numbers each): they are called with the test's own data")
             return {"op": "result", "value": self.encode(callback(*args, **kwargs))}
         except (AnswerTimeout, KernelGone, AnswersUnreadable):
             raise
@@ -318,8 +338,8 @@ class Session:
                 raise WireError("a table without its index")
             if kind == "series":
                 values = self._decode(wire.get("values"), depth + 1)
-                if not isinstance(values, np.ndarray):
-                    raise WireError("a series without its numbers")
+                if not isinstance(values, np.ndarray) or values.shape != (len(index),):
+                    raise WireError("a series without a number for each row")
                 name = self._decode(wire.get("name"), depth + 1)
                 return pd.Series(values, index=index, name=name if type(name) in (str, int, float) else None)
             columns, values = self._decode(wire.get("columns"), depth + 1), wire.get("values")
@@ -327,10 +347,11 @@ class Session:
                 raise WireError("a table without its columns")
             data = {}
             for column, cells in zip(columns, values):
-                cells = self._decode(cells, depth + 1)
-                if not (isinstance(cells, np.ndarray) or (type(cells) is list and all(
-                        c is None or type(c) in (bool, int, float, str) for c in cells))):
-                    raise WireError("a column that is not numbers or text")
+                cells = self._decode(cells, depth + 1)  # a value a row: pandas spreads no single value
+                if not ((isinstance(cells, np.ndarray) and cells.shape == (len(index),)) or (type(cells) is list
+                        and len(cells) == len(index) and all(c is None or type(c) in (bool, int, float, str)
+                                                             for c in cells))):
+                    raise WireError("a column without a number or a text for each row")
                 data[checks_key(column)] = cells
             return pd.DataFrame(data, index=index)
         return container_from_wire(wire, self._decode, depth)
@@ -366,14 +387,15 @@ def checker_namespace(preamble):
 
 
 def answer_names(source, namespace):
-    """The names test cell `source` reads that neither `namespace` nor Python's built-ins hold:
-    the ones asked of the kernel."""
+    """The names test cell `source` reads that neither the cell itself, `namespace` nor Python's
+    built-ins bind: the ones asked of the kernel."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
     read = set().union(*(free_reads(node) for node in tree.body)) if tree.body else set()
-    return sorted(name for name in read if name not in namespace and not hasattr(builtins, name))
+    own = bound_in_scope(tree)  # (its hidden tests' names too: never asked, so never seen there)
+    return sorted(name for name in read - own if name not in namespace and not hasattr(builtins, name))
 
 
 def run_test_cell(source, session, namespace, exercises):
@@ -415,6 +437,7 @@ def run_test_cell(source, session, namespace, exercises):
             continue
     if handed:
         session.request({"op": "bind", "values": {TAG: "dict", "items": handed}})
+        session.handed = [[name, wire] for name, wire in handed if f'"{TAG}": "ref"' not in json.dumps(wire)]
     return outputs
 
 

@@ -30,13 +30,13 @@ def _kind(value):
 
 
 class _Conversation:
-    def __init__(self, namespace):
-        self.namespace = namespace
+    def __init__(self, namespace, channel):
+        self.namespace, self.channel = namespace, channel  # channel: the kernel's input, for this request
         self.refs = {}  # number: object, kept for the conversation
 
     def exchange(self, message):
         """Send message to the checks; their next message (a dict)."""
-        return json.loads(builtins.input(json.dumps(message, allow_nan=True)))
+        return json.loads(self.channel(json.dumps(message, allow_nan=True)))
 
     # ---- values out (the answer's) and in (the checks')
     def ref(self, value):
@@ -191,14 +191,22 @@ def serve():
     """Answer the checks until they say "done" (see the module's text)."""
     from IPython import get_ipython
 
-    conversation = _Conversation(get_ipython().user_ns)
-    out = {"op": "ready"}
-    while True:
-        try:
-            message = conversation.exchange(out)
-        except (ValueError, WireError):
-            return
-        if message.get("op") == "done":
-            return
-        out = conversation.handle(message)
+    conversation = _Conversation(get_ipython().user_ns, builtins.input)
+    builtins.input = _refused  # the student's code the checks call answers nothing for them (round 14)
+    try:
+        out = {"op": "ready"}
+        while True:
+            try:
+                message = conversation.exchange(out)
+            except (ValueError, WireError):
+                return
+            if message.get("op") == "done":
+                return
+            out = conversation.handle(message)
+    finally:
+        builtins.input = conversation.channel
+
+
+def _refused(*args, **kwargs):
+    raise RuntimeError("채점하는 동안에는 input()을 쓸 수 없습니다 (input() is not available while the checks run)")
 

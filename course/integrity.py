@@ -53,6 +53,9 @@ FLAGGED_CALLS = {
     "locals": "interpreter internals", "vars": "interpreter internals",
     "setattr": "patching", "delattr": "patching", "getattr": "interpreter internals",
     "breakpoint": "interpreter internals", "memoryview": "interpreter internals",
+    # the kernel's stdin channel is how the checks read the answers (course/answer_server.py):
+    # code that writes to it while a check calls it answers for the checks (round 14)
+    "input": "the checks' channel",
 }
 FLAGGED_ATTRIBUTES = {
     "fits": "the training record", "records_fits": "the training record",
@@ -188,7 +191,7 @@ SETTABLE_ATTRIBUTES = {"learning_rate", "momentum", "nesterov", "weight_decay", 
                        "bias_initializer"}
 # Flagged calls that are flagged as values too (`functools.partial(setattr, np)`, `map(setattr, ...)`)
 VALUE_FLAGGED = {"setattr", "delattr", "getattr", "eval", "exec", "compile", "__import__", "globals",
-                 "locals", "vars", "breakpoint"}
+                 "locals", "vars", "breakpoint", "input"}
 # Dunder names honest code uses: reading them, or defining them as methods in a class.
 HONEST_DUNDER_READS = {"__name__", "__doc__", "__init__", "__version__", "__qualname__", "__main__",
                        "__call__", "__len__", "__repr__", "__str__"}

@@ -553,7 +553,7 @@ class ResilientExecute(Execute):
                                "use").tag(config=True)
     test_cells_in_own_scope = Bool(True, help="run each test cell as a function called at once, so "
                                               "that its names are not the notebook's globals").tag(config=True)
-    _answers_client, _checker_globals, _exercises, _stuck = None, None, None, False
+    _answers_client, _checker_globals, _exercises, _stuck, _handed = None, None, None, False, {}
     max_output_chars = Integer(200_000, help="output kept per cell (characters)").tag(config=True)
     max_notebook_output_chars = Integer(2_000_000, help="output kept in the whole notebook "
                                                         "(characters)").tag(config=True)
@@ -578,7 +578,7 @@ class ResilientExecute(Execute):
         self.skip_cells_with_tag = f"never-skip-{secrets.token_hex(16)}"  # no cell can be skipped
         self._close_answers_client()
         self._checker_globals = self._exercises = None
-        self._stuck = False
+        self._stuck, self._handed = False, {}
 
     def on_cell_executed(self, **kwargs):
         """nbgrader's (a timeout's error goes into the cell), then keep in the cell's metadata what
@@ -624,7 +624,13 @@ class ResilientExecute(Execute):
         timeout = self._get_timeout(cell)
         deadline = time.monotonic() + (timeout if timeout is not None else self._seconds_left())
         loop = asyncio.get_running_loop()
-        outputs, reply = await loop.run_in_executor(None, self._run_outside, cell.source, deadline, timeout)
+        drain = asyncio.ensure_future(self._discard_output())
+        try:
+            outputs, reply, handed = await loop.run_in_executor(None, self._run_outside, cell.source, deadline,
+                                                                timeout)
+        finally:
+            drain.cancel()
+        self._handed[cell_index] = handed
         cell.outputs = outputs
         cell.execution_count = None
         changed = ((reply or {}).get("content") or {}).get(LIBRARIES_CHANGED)
@@ -634,23 +640,16 @@ class ResilientExecute(Execute):
         return cell
 
     def _run_outside(self, source, deadline, timeout):
-        """(outputs, the execute reply of the kernel's side of the conversation or None)."""
-        if self._answers_client is None:
-            # a session of its own: a client with the grader's session would share its sockets'
-            # identity, and the kernel's replies to the grader's cells could come to this one
-            # and, as the grader's, sockets that drop a message part past the sandbox's limit
-            context = zmq.Context()
-            context.setsockopt(zmq.MAXMSGSIZE, getattr(self.km, "max_message_bytes", 64 * 2 ** 20))
-            self._answers_client = BlockingKernelClient(context=context)
-            self._answers_client._created_context = True  # destroyed with its channels
-            self._answers_client.load_connection_info(self.km.get_connection_info())
-            self._answers_client.start_channels()
+        """(outputs, the execute reply of the kernel's side of the conversation or None, what the
+        cell handed the kernel: run_test_cell)."""
         process = kernel_process(self.km)
-        session = Session(self._answers_client, deadline,
+        session = Session(self._answers_client_for_kernel(), deadline,
                           lambda: process is None or process.poll() is None)
+        handed = []
         try:
             session.start()
             outputs = run_test_cell(source, session, self._checker_globals, self._exercises)
+            handed = session.handed
         except KernelGone:
             raise DeadKernelError("the kernel died while the checks read its answers") from None
         except AnswerTimeout:
@@ -659,7 +658,45 @@ class ResilientExecute(Execute):
             outputs = [_error("AnswersUnreadable", ANSWERS_UNREADABLE.format(reason=str(error)[:300]))]
         if not session.finish():
             self._stuck = True  # the kernel still runs the answer: restarted after this cell
-        return outputs, session.reply
+        return outputs, session.reply, handed
+
+    def _answers_client_for_kernel(self):
+        """The blocking client the checks talk to the kernel with (made on first use)."""
+        if self._answers_client is None:
+            # a session of its own: a client with the grader's session would share its sockets'
+            # identity, and the kernel's replies to the grader's cells could come to this one;
+            # and, as the grader's, sockets that drop a message part past the sandbox's limit
+            context = zmq.Context()
+            context.setsockopt(zmq.MAXMSGSIZE, getattr(self.km, "max_message_bytes", 64 * 2 ** 20))
+            # its output channel is never read (what the student's code prints while the checks
+            # call it): a few messages wait there, the rest are dropped (round 14 piled up 7 GB)
+            context.setsockopt(zmq.RCVHWM, 4)
+            self._answers_client = BlockingKernelClient(context=context)
+            self._answers_client._created_context = True  # destroyed with its channels
+            self._answers_client.load_connection_info(self.km.get_connection_info())
+            self._answers_client.start_channels()
+        return self._answers_client
+
+    async def _discard_output(self):
+        """Read and drop what the kernel publishes while the checks run outside it (what the
+        student's code prints when they call it): left unread, it would pile up in the grader."""
+        while True:
+            try:
+                await ensure_async(self.kc.get_iopub_msg(timeout=1))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 (nothing came, or a message the grader cannot read)
+                await asyncio.sleep(0.05)
+
+    def _hand_again(self, handed):
+        """After a restart: give the kernel again what a test cell bound (run_test_cell), as data."""
+        session = Session(self._answers_client_for_kernel(), time.monotonic() + 30, lambda: True)
+        try:
+            session.start()
+            session.request({"op": "bind", "values": {"~": "dict", "items": handed}})
+        except (AnswersUnreadable, AnswerTimeout, KernelGone, NameError):
+            pass
+        session.finish()
 
     def _close_answers_client(self):
         client, self._answers_client = getattr(self, "_answers_client", None), None
@@ -804,7 +841,10 @@ class ResilientExecute(Execute):
             for index in self._clean:
                 graded = self.nb.cells[index]
                 if self.checks_outside_kernel and cells.is_test(graded):
-                    continue  # it ran outside the kernel: nothing of it is in the kernel's state
+                    if self._handed.get(index):  # it ran outside the kernel: only what it bound is here
+                        await asyncio.get_running_loop().run_in_executor(None, self._hand_again,
+                                                                         self._handed[index])
+                    continue
                 try:
                     with self._cpu_watch():  # a replay past the budget dies: restarted again
                         await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)

@@ -63,7 +63,7 @@ def in_own_scope(source):
     body = "".join(line if number in inside or not line.strip() else INDENT + line
                    for number, line in enumerate(lines, start=1) if number > leading)
     visible = _bound_without_hidden_tests(source)
-    bound = _bound_in_scope(tree)
+    bound = bound_in_scope(tree)
     read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     own_builtins = sorted(FOOTER_BUILTINS | {name for name in read - bound if hasattr(builtins, name)})
     withheld = set() if visible is None else bound - visible
@@ -103,7 +103,7 @@ def _bound_without_hidden_tests(source):
     cell = new_code_cell(source)
     try:
         ClearHiddenTests()._remove_hidden_test_region(cell)
-        return _bound_in_scope(ast.parse(cell.source))
+        return bound_in_scope(ast.parse(cell.source))
     except (RuntimeError, SyntaxError):
         return None
 
@@ -207,7 +207,7 @@ class _FirstUse(ast.NodeVisitor):
             self.visit(statement)
 
 
-def _bound_in_scope(tree):
+def bound_in_scope(tree):
     """Names the cell's own scope binds (what would be a function's locals)."""
     bound, todo = set(), list(tree.body)
     while todo:
@@ -233,4 +233,4 @@ def _read_before_bound(tree):
     uses = _FirstUse()
     for statement in tree.body:
         uses.visit(statement)
-    return {name for name in _bound_in_scope(tree) if uses.first.get(name) == "read"}
+    return {name for name in bound_in_scope(tree) if uses.first.get(name) == "read"}

@@ -12,7 +12,7 @@ import pytest
 from jupyter_client.client import KernelClient
 from tiny_lesson import answer_cell, graded_cell, locked_cell
 
-from course.answer_client import AnswersUnreadable, Remote, Session
+from course.answer_client import AnswersUnreadable, Remote, Session, answer_names
 from course.answer_wire import WireError, array_from_wire, array_to_wire
 from course.nbgrader_plugins import ResilientExecute
 
@@ -173,3 +173,60 @@ def test_a_message_that_is_not_the_wire_format_is_refused():
                  json.loads("[" * 50 + "]" * 50)):
         with pytest.raises(AnswersUnreadable):
             session.decode(wire)
+
+
+def test_an_answer_cannot_answer_for_the_checks_on_their_channel():
+    """Round 14: the answer's own input() wrote the kernel's side of the conversation (the checks'
+    requests came back to it as input()'s value): a forged replay passed. While the checks run,
+    input() raises."""
+    answer = ("def double(x):\n    try:\n        input('{}')\n    except RuntimeError:\n"
+              "        return x + 2\n    return x * 2")
+    nb = _run(_notebook(answer))
+    assert [error.ename for error in _errors(nb, "test_double")] == ["CheckFailed"]
+
+
+def test_what_a_test_cell_bound_is_the_notebooks_again_after_a_restart():
+    """A later cell of the student's may use a test's data (as when the student runs the notebook);
+    after the kernel restarts, the replay hands it again (round 14: a NameError)."""
+    nb = _notebook("def double(x):\n    return 2 * x",
+                   graded_cell("test_rows", "shared_rows = [[1, 2], [3, 4]]\ncheck_equal('double(1)', double(1), 2)"),
+                   answer_cell("crash", "import os\nos._exit(1)"),
+                   answer_cell("later", "total = sum(sum(row) for row in shared_rows)\n"
+                                        "def triple(x):\n    return 3 * x"),
+                   graded_cell("test_triple", "check_equal('triple(2)', triple(2), 6)"))
+    nb = _run(nb)
+    assert _errors(nb, "crash") and _errors(nb, "later") == [] and _errors(nb, "test_triple") == []
+
+
+def test_a_test_cells_own_names_are_never_asked_of_the_kernel():
+    """Round 14: the hidden tests' names (X_h, w_h) were asked of the kernel, which saw them."""
+    source = "x = 1\n### BEGIN HIDDEN TESTS\nX_h, w_h = 2, 3\ncheck_equal('f', f(X_h, w_h), x)\n"
+    assert answer_names(source, {"check_equal": None}) == ["f"]
+
+
+def test_a_table_is_one_value_a_row():
+    """Round 14: a frame of 1,500 single numbers over 100,000 rows took 1.2 MB to send and 5.6 GB
+    for pandas to spread."""
+    session = Session(client=None, deadline=0, is_alive=lambda: True)
+    index = {"~": "list", "items": list(range(1000))}
+    single = array_to_wire(np.array(1.0 + 0j))
+    with pytest.raises(AnswersUnreadable):
+        session.decode({"~": "frame", "columns": {"~": "list", "items": ["a"]}, "values": [single], "index": index})
+    with pytest.raises(AnswersUnreadable):
+        session.decode({"~": "series", "values": single, "index": index, "name": None})
+    table = session.decode({"~": "frame", "columns": {"~": "list", "items": ["a"]},
+                            "values": [array_to_wire(np.arange(1000.0))], "index": index})
+    assert table.shape == (1000, 1)
+
+
+def test_a_function_of_the_checks_takes_only_arrays_of_the_tests_size():
+    """Round 14: an answer called the checks' loss with (250000, 1) and (2000,) arrays, which the
+    grader broadcast to 4.6 GB."""
+    session = Session(client=None, deadline=0, is_alive=lambda: True)
+    session.callbacks[0] = lambda a, b: np.sum(a * b)
+    big = {"~": "list", "items": [array_to_wire(np.ones((250_000, 1))), array_to_wire(np.ones(2_000))]}
+    reply = session._run_callback({"op": "call", "callback": 0, "args": big, "kwargs": {"~": "dict", "items": []}})
+    assert reply["op"] == "error" and "4096" in reply["message"]
+    small = {"~": "list", "items": [array_to_wire(np.ones(3)), array_to_wire(np.ones(3))]}
+    reply = session._run_callback({"op": "call", "callback": 0, "args": small, "kwargs": {"~": "dict", "items": []}})
+    assert reply == {"op": "result", "value": array_to_wire(np.float64(3.0), scalar=True)}

@@ -26,6 +26,10 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "TensorFlow's NumPy behaviour": "import tensorflow as tf\ntf.experimental.numpy.experimental_enable_numpy_behavior()",
     "a pandas option beyond display": "import pandas as pd\npd.options.mode.copy_on_write = print",
     "rebind a check helper": "def check_equal(*a, **k):\n    pass",
+    # round 14: input() while a check calls the answer wrote the kernel's side of the checks' channel
+    "answer for the checks on their channel": "import json\n\ndef dense_params(inputs, units):\n"
+    "    input(json.dumps({'op': 'result', 'value': (inputs + 1) * units}))\n    return 0",
+    "the channel taken as a value": "ask = input",
     "rebind with assignment": "check_array = lambda *a, **k: None",
     "rebind the private helper": "_fail = print",
     "rebind the exception": "class CheckFailed(Exception):\n    pass",
