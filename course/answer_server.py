@@ -33,10 +33,13 @@ class _Conversation:
     def __init__(self, namespace, channel):
         self.namespace, self.channel = namespace, channel  # channel: the kernel's input, for this request
         self.refs = {}  # number: object, kept for the conversation
+        self.secret = None  # what the checks' last message carried, which the next answer carries back
 
     def exchange(self, message):
         """Send message to the checks; their next message (a dict)."""
-        return json.loads(self.channel(json.dumps(message, allow_nan=True)))
+        reply = json.loads(self.channel(json.dumps({**message, "secret": self.secret}, allow_nan=True)))
+        self.secret = reply.get("secret") if isinstance(reply, dict) else None
+        return reply
 
     # ---- values out (the answer's) and in (the checks')
     def ref(self, value):

@@ -230,3 +230,30 @@ def test_a_function_of_the_checks_takes_only_arrays_of_the_tests_size():
     small = {"~": "list", "items": [array_to_wire(np.ones(3)), array_to_wire(np.ones(3))]}
     reply = session._run_callback({"op": "call", "callback": 0, "args": small, "kwargs": {"~": "dict", "items": []}})
     assert reply == {"op": "result", "value": array_to_wire(np.float64(3.0), scalar=True)}
+
+
+HIJACK = '''import json
+
+
+def double(x):
+    """Answer every request of the checks from here, through the kernel's own stdin channel."""
+    kernel, secret = get_ipython().kernel, None
+    answer = {"op": "result", "value": 2 * x}
+    while True:
+        message = json.loads(kernel.raw_input(json.dumps({**answer, "secret": secret})))
+        secret = message.get("secret")
+        if message.get("op") != "call":
+            return 0
+        answer = {"op": "result", "value": 2 * message["args"]["items"][0]}
+'''
+
+
+def test_an_answer_that_writes_the_channel_itself_does_not_know_the_checks_secret():
+    """Round 14's takeover by another route than input() (here IPython's kernel, which the reading
+    flags): every message of the checks carries a new secret that the kernel's side must send
+    back, and code of the student's has read none before it writes."""
+    test = "\n".join(f"check_equal('double({n})', double({n}), {2 * n})" for n in (2, 21, 5))
+    nb = _notebook("def double(x):\n    return x + 2", answer_cell("hijack", HIJACK),
+                   graded_cell("test_hijack", test))
+    nb = _run(nb)
+    assert [error.ename for error in _errors(nb, "test_hijack")] == ["AnswersUnreadable"]
