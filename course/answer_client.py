@@ -30,7 +30,7 @@ MAX_TEXT = 2_000
 # The numbers an array an answer hands to a function of the checks' may hold (they are called with
 # the test's data, a few hundred numbers): the checks' maths runs in the grader, whose memory an
 # array of the answer's size would fill (review round 14: two arrays broadcast to 4.6 GB)
-CALLBACK_MAX_ELEMENTS = 4096
+CALLBACK_MAX_ELEMENTS = 1024
 
 
 def serve_code():
@@ -51,15 +51,22 @@ SERVE_CODE = serve_code()
 KERNEL_HELPERS = ("updates_of", "replay_until", "recorded_fits")
 
 
-def _arrays(values, depth=0):
-    """The numpy arrays in `values` (a list), however deep in lists, tuples and dicts."""
+def _sizes(values, depth=0):
+    """How many numbers each part of `values` (a list of decoded values) holds: an array's or a
+    table's size, a list's, tuple's or dict's length (and its items' sizes), 1 for anything else.
+    Raises AnswerError for an object that stays in the kernel (a Remote), which the checks'
+    functions are not given (round 15: a plain list of 60,000 numbers was not counted)."""
     for value in values:
-        if isinstance(value, (np.ndarray, np.generic)):
-            yield value
-        elif isinstance(value, (list, tuple)) and depth < 40:
-            yield from _arrays(value, depth + 1)
-        elif isinstance(value, dict) and depth < 40:
-            yield from _arrays(list(value.values()), depth + 1)
+        if isinstance(value, Remote):
+            raise AnswerError("an object that stays in the kernel, where the checks' function takes numbers")
+        if isinstance(value, (np.ndarray, np.generic)) or type(value).__module__.split(".")[0] == "pandas":
+            yield int(np.size(value))
+        elif isinstance(value, (list, tuple, dict)) and depth < 40:
+            items = list(value.values()) if isinstance(value, dict) else list(value)
+            yield len(items)
+            yield from _sizes(items, depth + 1)
+        else:
+            yield 1
 
 
 class AnswersUnreadable(Exception):
@@ -249,9 +256,9 @@ class Session:
             args, kwargs = self.decode(message.get("args")), self.decode(message.get("kwargs"))
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise AnswerError("a call without its arguments")
-            sizes = [np.size(value) for value in _arrays(args + list(kwargs.values()))]
+            sizes = list(_sizes(args + list(kwargs.values())))
             if any(size > CALLBACK_MAX_ELEMENTS for size in sizes) or sum(sizes) > 4 * CALLBACK_MAX_ELEMENTS:
-                raise AnswerError(f"arrays larger than the checks' functions take ({CALLBACK_MAX_ELEMENTS} "
+                raise AnswerError(f"values larger than the checks' functions take ({CALLBACK_MAX_ELEMENTS} "
                                   "numbers each): they are called with the test's own data")
             return {"op": "result", "value": self.encode(callback(*args, **kwargs))}
         except (AnswerTimeout, KernelGone, AnswersUnreadable):
@@ -421,6 +428,10 @@ def run_test_cell(source, session, namespace, exercises):
             scope[name] = asked[name] = session.request({"op": "name", "name": name})
         except NameError:
             pass  # the cell's own NameError says which exercise is not answered
+        except (AnswerTimeout, KernelGone, AnswersUnreadable):
+            raise
+        except Exception as error:  # noqa: BLE001 (the answer's value could not be sent: its error)
+            return [error_output(error, exercises)]
     before = dict(scope)
     try:
         exec(compile(in_own_scope(source) or source, "<test cell>", "exec"), scope)

@@ -694,7 +694,7 @@ class ResilientExecute(Execute):
         try:
             session.start()
             session.request({"op": "bind", "values": {"~": "dict", "items": handed}})
-        except (AnswersUnreadable, AnswerTimeout, KernelGone, NameError):
+        except Exception:  # noqa: BLE001 (the data is lost to the kernel; the grading goes on)
             pass
         session.finish()
 
@@ -749,6 +749,11 @@ class ResilientExecute(Execute):
                     seconds=f"{self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
             if failure == "died":
                 self._recover()
+                if self.checks_outside_kernel and cells.is_test(cell):
+                    # the answer the checks called killed the kernel: a second run would only
+                    # spend another of the notebook's restarts (round 15: two such cells used all 4)
+                    cell.outputs.append(_error(KERNEL_DIED, KERNEL_DIED_IN_CELL))
+                    return self._finish(cell, index), resources
                 continue
             if failure is not None:
                 cell.outputs.append(failure)

@@ -226,7 +226,13 @@ def test_a_function_of_the_checks_takes_only_arrays_of_the_tests_size():
     session.callbacks[0] = lambda a, b: np.sum(a * b)
     big = {"~": "list", "items": [array_to_wire(np.ones((250_000, 1))), array_to_wire(np.ones(2_000))]}
     reply = session._run_callback({"op": "call", "callback": 0, "args": big, "kwargs": {"~": "dict", "items": []}})
-    assert reply["op"] == "error" and "4096" in reply["message"]
+    assert reply["op"] == "error" and "1024" in reply["message"]
+    for args in ([array_to_wire(np.ones((1024, 1))), {"~": "list", "items": [1.0] * 60_000}],  # round 15
+                 [{"~": "list", "items": [{"~": "list", "items": [1.0] * 900}] * 900}],
+                 [{"~": "ref", "id": 1, "type": "m:C"}]):
+        reply = session._run_callback({"op": "call", "callback": 0, "args": {"~": "list", "items": args},
+                                       "kwargs": {"~": "dict", "items": []}})
+        assert reply["op"] == "error", args
     small = {"~": "list", "items": [array_to_wire(np.ones(3)), array_to_wire(np.ones(3))]}
     reply = session._run_callback({"op": "call", "callback": 0, "args": small, "kwargs": {"~": "dict", "items": []}})
     assert reply == {"op": "result", "value": array_to_wire(np.float64(3.0), scalar=True)}
@@ -257,3 +263,17 @@ def test_an_answer_that_writes_the_channel_itself_does_not_know_the_checks_secre
                    graded_cell("test_hijack", test))
     nb = _run(nb)
     assert [error.ename for error in _errors(nb, "test_hijack")] == ["AnswersUnreadable"]
+
+
+def test_an_answer_that_kills_the_kernel_costs_its_own_cells_only():
+    """Round 15: each test cell whose answer killed the kernel was run twice, two restarts of the
+    notebook's four: two such cells skipped every cell after them."""
+    crash = "def {name}(x):\n    import os\n    os._exit(1)"
+    nb = _notebook("def double(x):\n    return 2 * x",
+                   answer_cell("a", crash.format(name="a")), graded_cell("test_a", "check_equal('a(1)', a(1), 1)"),
+                   answer_cell("b", crash.format(name="b")), graded_cell("test_b", "check_equal('b(1)', b(1), 1)"),
+                   answer_cell("later", "def triple(x):\n    return 3 * x"),
+                   graded_cell("test_triple", "check_equal('triple(2)', triple(2), 6)"))
+    nb = _run(nb)
+    assert [error.ename for error in _errors(nb, "test_a") + _errors(nb, "test_b")] == ["KernelDied"] * 2
+    assert _errors(nb, "later") == [] and _errors(nb, "test_triple") == [] and _errors(nb, "test_double") == []
