@@ -141,6 +141,8 @@ class _Conversation:
             if name not in self.namespace:
                 raise NameError(f"name {name!r} is not defined", name=name)
             return self.namespace[name]
+        if op == "hello":  # the checks did not hear the first message: the conversation goes on
+            return None
         if op == "bind":  # what a test cell bound, as the notebook would have it after the cell
             values = self.decode(message["values"])
             self.namespace.update(values)
