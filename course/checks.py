@@ -207,6 +207,84 @@ def check_model_outputs(name, model, weights, x, expected, rtol=1e-5, atol=1e-6,
                 rtol=rtol, atol=atol, hint=hint)
 
 
+# The layers keras_copy builds: Keras' own, computing from their weights and settings only
+COPIED_LAYERS = ("InputLayer", "Dense", "Activation", "Normalization", "Rescaling", "Flatten", "Reshape",
+                 "Dropout", "ReLU", "LeakyReLU", "Softmax", "Add", "Concatenate")
+
+
+def _class_of(value):
+    """(module, class name) of value's class, in the student's kernel for an answer read from it."""
+    kernel_class = getattr(type(value), "kernel_class", None)
+    if isinstance(kernel_class, property):
+        module, _, name = value.kernel_class.partition(":")
+        return module, name.rpartition(".")[2]
+    return type(value).__module__, type(value).__name__
+
+
+def _copied_layer(name, entry, limit, hint):
+    """A layer's serialized form (module, class_name, config, ...) with only what it computes
+    with, or a failed check for a layer that is not one of COPIED_LAYERS."""
+    kind = entry.get("class_name") if isinstance(entry, dict) else None
+    config = entry.get("config") if isinstance(entry, dict) else None
+    if kind not in COPIED_LAYERS or not isinstance(config, dict):
+        _fail(name, f"Keras가 제공하는 층만으로 만든 모델이어야 채점할 수 있습니다: {kind!r} 층은 "
+                    f"채점할 수 없습니다 ({', '.join(COPIED_LAYERS)}).", hint)
+    if not isinstance(config.get("activation", "linear"), str):
+        _fail(name, f"{kind} 층의 활성화 함수는 이름으로 주세요 (예: activation=\"sigmoid\").", hint)
+    kept = {key: value for key, value in config.items()
+            if not key.endswith(("_initializer", "_regularizer", "_constraint"))}
+    if any(number > limit for number in _integers(kept)):
+        _fail(name, f"{kind} 층의 설정에 가중치보다 큰 크기가 있습니다: {kept}", hint)
+    return {**entry, "module": "keras.layers", "config": kept}
+
+
+def _integers(value, depth=0):
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield value
+    elif isinstance(value, (list, tuple, dict)) and depth < 20:
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _integers(item, depth + 1)
+
+
+def keras_copy(model, hint=""):
+    """A Keras model built here, of Keras' own layers only (COPIED_LAYERS), that computes what
+    `model` computes with its weights: a Sequential or functional model from its configuration,
+    any other model (a subclass of keras.Model) as its layers one after another, each with the
+    model's weights. The checks compute a trained model's outputs with this copy, so a model's own
+    code (a `call` or `train_step` of its class, a layer class or activation function of its own)
+    decides nothing. Fails the check (CheckFailed) for a model with a layer that is not Keras'
+    own, an activation not given by name, or weights that do not fit its layers."""
+    import keras
+
+    name = "모델을 Keras의 층으로 다시 만들기"
+    if model is None or not hasattr(model, "get_weights"):
+        _fail(name, f"Keras 모델이 아닙니다: {model!r}", hint)
+    weights = [np.asarray(w, dtype="float32") for w in model.get_weights()]
+    if not weights:
+        _fail(name, "모델에 아직 가중치가 없습니다 (fit하거나 한 번 불러 본 모델이어야 합니다).", hint)
+    limit = max([1024, *(max(w.shape, default=1) for w in weights)])
+    module, kind = _class_of(model)
+    try:
+        if module.split(".")[0] == "keras" and kind in ("Sequential", "Functional"):
+            config = dict(model.get_config())
+            config["layers"] = [_copied_layer(name, entry, limit, hint) for entry in config.get("layers", [])]
+            copy = (keras.Sequential if kind == "Sequential" else keras.Model).from_config(config)
+        else:
+            layers = [{"class_name": _class_of(layer)[1], "config": layer.get_config(),
+                       "build_config": layer.get_build_config()} for layer in model.layers]
+            copy = keras.Sequential([keras.layers.deserialize(_copied_layer(name, entry, limit, hint))
+                                     for entry in layers])
+        copy.set_weights(weights)
+        if len(copy.weights) != len(weights):
+            raise ValueError(f"{len(weights)} weights for layers that hold {len(copy.weights)}")
+        for layer in copy.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.finalize_state()  # as Keras does after loading its weights: it computes with them
+    except (ValueError, TypeError, KeyError) as error:
+        _fail(name, f"모델을 그 층과 가중치로 다시 만들 수 없습니다: {error}", hint)
+    return copy
+
+
 def layer_outputs(model, x):
     """Every layer's output for input x, from the model itself (keras.Model on the layer outputs)."""
     import keras

@@ -89,7 +89,8 @@ def updates_of(model):
 
 
 def replay_training(model, seed):
-    """A copy of Keras `model` trained again as this notebook trained it, from Keras' default
+    """A copy of Keras `model` (keras_architecture: Keras' own classes, none of the answer's code)
+    trained again as this notebook trained it, from Keras' default
     initial weights instead of its own: kernels (2 or more axes) Glorot-uniform from `seed`, every
     other weight zero, except a Normalization layer's, which keep what adapt() computed from the
     data. Then every fit and train_on_batch the notebook ran on `model` (recorded_fits), in order,
@@ -106,11 +107,7 @@ def replay_training(model, seed):
     if any(fit["settings"] is None for fit in fits):
         raise ValueError("replay_training: the model was fitted with an optimizer that is not Keras' own")
     keras.utils.set_random_seed(seed)
-    with warnings.catch_warnings():  # Keras warns of a lambda as the loss, which is not used here
-        warnings.simplefilter("ignore")
-        architecture = keras.saving.serialize_keras_object(model)  # as keras.models.clone_model does,
-    architecture.pop("compile_config", None)  # but not compiled: a loss of the notebook's is no Keras name
-    copy = keras.saving.deserialize_keras_object(architecture, custom_objects={type(model).__name__: type(model)})
+    copy = keras_architecture(model)
     for number, (layer, own) in enumerate(zip(copy.layers, model.layers)):
         if isinstance(layer, keras.layers.Normalization):
             layer.set_weights(own.get_weights())
@@ -135,6 +132,23 @@ def replay_training(model, seed):
         else:
             copy.fit(**_as_dataset(arguments), epochs=fit["epochs"], callbacks=_rate_callbacks(fit), verbose=0)
     return copy
+
+
+def keras_architecture(model):
+    """A new model of Keras' own classes with `model`'s layers (their settings, not their weights):
+    a Sequential or functional model as keras.models.clone_model copies it, any other model (a
+    subclass of keras.Model) as a Sequential of its layers one after another. The model's class is
+    not used, so its own `call` or `train_step` does not run in the replay. Raises TypeError for a
+    layer class or activation function that is not Keras' own."""
+    def rebuilt(serialized):
+        serialized.pop("compile_config", None)  # not compiled: a loss of the notebook's is no Keras name
+        return keras.saving.deserialize_keras_object(serialized)  # no custom_objects: Keras' classes only
+
+    with warnings.catch_warnings():  # Keras warns of a lambda as the loss, which is not used here
+        warnings.simplefilter("ignore")
+        if type(model).__module__.split(".")[0] == "keras" and type(model).__name__ in ("Sequential", "Functional"):
+            return rebuilt(keras.saving.serialize_keras_object(model))
+        return keras.Sequential([rebuilt(keras.saving.serialize_keras_object(layer)) for layer in model.layers])
 
 
 def _rate_callbacks(fit):

@@ -10,6 +10,7 @@ from course.checks import (
     check_equal,
     check_model,
     check_model_outputs,
+    keras_copy,
     layer_outputs,
     layer_summary,
 )
@@ -134,6 +135,81 @@ def test_check_model_outputs_tests_what_the_model_computes_however_it_is_written
         check_model_outputs("m", hidden, weights, x, expected)
     with pytest.raises(CheckFailed, match="Keras 모델이 아닙니다"):
         check_model_outputs("m", None, weights, x, expected)
+
+
+@imports_tensorflow
+def test_keras_copy_computes_what_the_weights_compute_whatever_the_models_own_code_does():
+    """Round 16: a subclass of keras.Model whose call ignored its weights (the OLS predictions,
+    an unused Dense(1) for the parameter count) passed lesson 06's training check. The copy is
+    made of Keras' own layers: honest models compute the same, the fake call is not copied."""
+    import keras
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(9, 3)).astype("float32")
+
+    class Chained(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out = keras.layers.Dense(4, activation=tf.nn.relu), keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    class FakeCall(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.unused = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            self.unused(inputs)
+            return keras.ops.sum(inputs, axis=1, keepdims=True) * 0 + 5.0
+
+    normalization = keras.layers.Normalization()
+    normalization.adapt(x)
+    inputs = keras.Input(shape=(3,))
+    honest = [keras.Sequential([keras.Input(shape=(3,)), normalization, keras.layers.Dense(2, activation="sigmoid"),
+                                keras.layers.Dense(1)]),
+              keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(2, activation="tanh")(inputs))),
+              Chained()]
+    for model in honest:
+        model(x)
+        np.testing.assert_allclose(keras_copy(model)(x), model(x), rtol=1e-5, atol=1e-6)
+    fake = FakeCall()
+    fake(x)
+    kernel, bias = fake.get_weights()
+    np.testing.assert_allclose(keras_copy(fake)(x), x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(keras_copy(fake)(x), fake(x))
+
+
+@imports_tensorflow
+@pytest.mark.parametrize("layer", ["lambda_layer", "own_layer_class", "own_activation", "huge_units"])
+def test_keras_copy_refuses_layers_with_code_of_their_own(layer):
+    import keras
+
+    class Doubling(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2
+
+    def identity(z):
+        return z
+
+    middle = {"lambda_layer": lambda: keras.layers.Lambda(lambda t: t * 2),
+              "own_layer_class": Doubling,
+              "own_activation": lambda: keras.layers.Dense(1, activation=identity),
+              "huge_units": lambda: keras.layers.Dense(1)}[layer]()
+    model = keras.Sequential([keras.Input(shape=(2,)), middle, keras.layers.Dense(1)])
+
+    class Lying:  # a model whose configuration asks for 10^9 units, where its weights have 1
+        layers, get_weights = model.layers, model.get_weights
+
+        def get_config(self):
+            config = model.get_config()
+            config["layers"][1]["config"]["units"] = 10 ** 9
+            return config
+
+    Lying.__module__, Lying.__name__ = type(model).__module__, "Sequential"
+    with pytest.raises(CheckFailed, match="Keras|활성화|크기"):
+        keras_copy(Lying() if layer == "huge_units" else model)
 
 
 class _Flipping:

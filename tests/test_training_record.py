@@ -73,6 +73,39 @@ def test_weights_put_in_by_hand_are_not_learned_again(forgery):
     assert abs(b - 32) > 5, (forgery, w, b)
 
 
+@pytest.mark.parametrize("kind", ["honest", "train_step_sets_weights"])
+def test_a_model_of_its_own_class_is_replayed_as_keras_layers(kind):
+    """The replay builds its copy of Keras' classes, not of the answer's: a subclass of keras.Model
+    whose train_step put in w = 1.8, b = 32 (and counted an update) learned them again in the
+    copy when the copy was of its own class; an honest subclass still learns its line."""
+    class CelsiusNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.line = keras.layers.Dense(1)
+
+        def call(self, inputs):
+            return self.line(inputs)
+
+        def train_step(self, data):
+            if kind == "honest":
+                return super().train_step(data)
+            self.optimizer.apply([keras.ops.zeros_like(v) for v in self.trainable_variables], self.trainable_variables)
+            self.line.kernel.assign([[1.8]])
+            self.line.bias.assign([32.0])
+            return {"loss": keras.ops.zeros(())}
+
+    keras.utils.set_random_seed(0)
+    model = CelsiusNet()
+    model(np.zeros((1, 1)))
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=1 if kind != "honest" else 150, batch_size=7, verbose=0)
+    assert _weights(model) == [1.8, 32.0] if kind != "honest" else abs(_weights(model)[1] - 32) < 1
+    copy = replay_training(model, seed=0)
+    assert type(copy) is keras.Sequential
+    w, b = _weights(copy)
+    assert (abs(w - 1.8) < 0.05 and abs(b - 32) < 1) == (kind == "honest"), (kind, w, b)
+
+
 def test_the_record_keeps_the_data_as_fit_read_it():
     x, y = CELSIUS.copy(), FAHRENHEIT.copy()
     model = _line_model()
