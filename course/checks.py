@@ -275,8 +275,8 @@ def keras_copy(model, hint=""):
             copy = keras.Sequential([keras.layers.deserialize(_copied_layer(name, entry, limit, hint))
                                      for entry in layers])
         copy.set_weights(weights)
-        if len(copy.weights) != len(weights):
-            raise ValueError(f"{len(weights)} weights for layers that hold {len(copy.weights)}")
+        if len(copy.get_weights()) != len(weights):
+            raise ValueError(f"{len(weights)} weights for layers that hold {len(copy.get_weights())}")
         for layer in copy.layers:
             if isinstance(layer, keras.layers.Normalization):
                 layer.finalize_state()  # as Keras does after loading its weights: it computes with them

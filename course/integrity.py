@@ -169,6 +169,8 @@ RECORD_MAKERS = {"namedtuple", "NamedTuple", "make_dataclass"}
 FAKE_METHODS = {"count_params", "get_weights", "set_weights", "numpy", "tolist", "item", "get_config"}
 # Keyword arguments that make a loader run code from a file: {keyword: the value that does}
 UNSAFE_KEYWORDS = {"allow_pickle": True, "safe_mode": False}
+# Loaders that take allow_pickle by position too: {name: its position among the arguments}
+PICKLE_POSITIONS = {"load": 2, "read_array": 1, "NpzFile": 2}
 # Keyword arguments that name a frame up the stack (warnings.warn(stacklevel=3): the test cell's)
 FRAME_KEYWORDS = {"stacklevel"}
 # What the checks read of a model, a layer or an array: a class of the student's that defines one
@@ -178,8 +180,9 @@ FRAME_KEYWORDS = {"stacklevel"}
 CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "trainable_weights",
                    "non_trainable_weights", "variables", "trainable_variables", "layers", "optimizer",
                    "iterations", "get_config", "numpy", "tolist", "item"}
-# Of those, what the libraries' own code does not read to compute weights, outputs or counts
-# (Keras documents get_config for a subclass to define)
+# Of those, what neither the libraries' own code nor the checks read of a student's class to
+# compute weights, outputs or counts (Keras documents get_config for a subclass to define; the
+# checks' keras_copy reads it of Keras' own classes only): a class may define them
 LIBRARY_UNREAD_MEMBERS = {"get_config"}
 # Keys that, read out of a mapping, are a flagged built-in or IPython's shell (a namespace:
 # `frame.f_builtins["exec"]`); not `compile`, which a mapping of settings may well hold
@@ -695,6 +698,14 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if name == "wraps" and id(node) not in decorators:
                 flag(node, "wraps() used other than as a decorator (patching: it sets attributes on "
                            "what it is applied to)")
+            position = PICKLE_POSITIONS.get(name)
+            if position is not None and (
+                    any(isinstance(a, ast.Starred) for a in node.args[:position + 1])
+                    or any(k.arg is None for k in node.keywords)
+                    or len(node.args) > position and not (isinstance(node.args[position], ast.Constant)
+                                                          and not node.args[position].value)):
+                flag(node, f"{name}() with allow_pickle given by position or unpacked (dynamic code: "
+                           "loading a file that runs code)")
             for keyword in node.keywords:
                 if keyword.arg in FRAME_KEYWORDS and not (isinstance(keyword.value, ast.Constant)
                                                           and keyword.value.value in (0, 1, 2)):
@@ -725,8 +736,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             # a library class's own code reads these (Keras' get_weights reads .weights), so a
             # subclass may not define them whatever the checks read; a plain class, only those the
             # checks read (a record with a .weights field is the student's own data)
-            members = checked_members if classes[node.name][0] else (
-                CHECKED_MEMBERS | FAKE_METHODS) - LIBRARY_UNREAD_MEMBERS | checked_members
+            members = (checked_members if classes[node.name][0] else (
+                CHECKED_MEMBERS | FAKE_METHODS | checked_members)) - LIBRARY_UNREAD_MEMBERS
             for member in sorted(_bound_in_class(node) & members):
                 flag(node, f"class {node.name} defines {member} (what the checks read of a model, a "
                            "layer or an array)")

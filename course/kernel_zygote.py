@@ -765,6 +765,22 @@ def guard_frames():
     sys.addaudithook(refuse_frames_to_cells)
 
 
+PICKLES_REFUSED = ("채점할 때는 pickle을 읽을 수 없습니다: pickle은 읽는 순간 코드를 실행합니다 "
+                   "(no pickle is loaded while a notebook is graded)")
+
+
+def guard_pickles():
+    """Refuse to load any pickle: an audit hook (sys.addaudithook, which nothing removes) raises on
+    pickle.find_class, which every unpickler raises for each class or function a pickle names
+    (pickle.load, np.load or numpy.lib.format.read_array with allow_pickle however it is passed,
+    pandas.read_pickle, joblib), before it can call it. A beginner's data is numbers and text."""
+    def refuse_pickles(event, args):
+        if event == "pickle.find_class":
+            raise RuntimeError(PICKLES_REFUSED)
+
+    sys.addaudithook(refuse_pickles)
+
+
 def import_and_guard(modules):
     """Import `modules` (what every cell starts with), then put every guard of this module in
     place: a warm-kernel server does it once for all its kernels, a cold kernel for itself."""
@@ -778,6 +794,7 @@ def import_and_guard(modules):
     guard_magics()
     guard_shell()
     guard_frames()
+    guard_pickles()
     guard_imports()
 
 

@@ -144,6 +144,9 @@ ATTACKS = {  # kind 1 of the integrity issue, in several spellings each
     "a pickle through pandas": "import pandas as pd\nloaded = pd.read_pickle('answer.pkl')",
     "a pickle through numpy": "loaded = np.load('answer.npy', allow_pickle=True)",
     "a pickle allowed by a name": "unsafe = True\nloaded = np.load('answer.npy', allow_pickle=unsafe)",
+    "a pickle allowed by position": "loaded = np.load('answer.npy', None, True)",
+    "a pickle read by numpy's format": "loaded = np.lib.format.read_array(open('a.npy', 'rb'), True)",
+    "a pickle allowed by unpacking": "options = {'allow_pickle': True}\nloaded = np.load('answer.npy', **options)",
     "keras without safe mode": "model = keras.models.load_model('m.keras', safe_mode=False)",
     "keras unsafe deserialization": "keras.config.enable_unsafe_deserialization()",
     "a model that counts what it is told": "class Net(keras.Model):\n    def count_params(self):\n        return 9",
@@ -321,7 +324,8 @@ HONEST = {  # other ways to write a right answer: never flagged
                                  "from dataclasses import make_dataclass\nRow = make_dataclass('Row', ['name', 'score'])",
     "the lesson's imports again": "import numpy as np\nimport keras\nfrom keras import layers",
     "keras from tensorflow": "from tensorflow import keras\nimport tensorflow.keras as keras",
-    "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)",
+    "a safe load": "saved = np.load('weights.npy')\nsafe = np.load('weights.npz', allow_pickle=False)\n"
+                   "also = np.load('weights.npy', None, False)\nloaded = json.load(open('a.json'))",
     "display a table": "from IPython.display import display, Markdown\nimport pandas as pd\n"
                        "display(Markdown('**표**'), pd.DataFrame({'a': [1, 2]}))",
 }

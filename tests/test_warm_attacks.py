@@ -620,3 +620,31 @@ def test_a_file_a_cell_writes_is_not_imported():
     the standard library's (its code would be no cell's, unread by the reading of the cells)."""
     out = scenario([IMPORT_FROM_THE_WORKING_FOLDER], preload=("numpy",))[0]["out"]
     assert "imported the standard library" in out, out
+
+
+PICKLE_CELLS = [
+    "import numpy as np, pickle, io\n"
+    "class Payload:\n"
+    "    def __reduce__(self):\n"
+    "        return (print, ('RAN the pickle',))\n"
+    "np.save('plain.npy', np.arange(3.0))\n"
+    "print('honest', np.load('plain.npy').sum())\n"
+    "np.save('payload.npy', np.array([Payload()], dtype=object), allow_pickle=True)\n"
+    "for way, load in [('np.load by position', lambda: np.load('payload.npy', None, True)),\n"
+    "                  ('read_array', lambda: np.lib.format.read_array(open('payload.npy', 'rb'), True)),\n"
+    "                  ('pickle.loads', lambda: pickle.loads(pickle.dumps(Payload())))]:\n"
+    "    try:\n"
+    "        load()\n"
+    "    except Exception as error:\n"
+    "        print(way, 'refused', 'pickle' in str(error))\n",
+]
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_no_pickle_is_loaded_however_it_is_asked_for(warm):
+    """Round 16: a hand-made .npy pickle loaded with np.lib.format.read_array(f, True) ran its code
+    unflagged (allow_pickle by position). Every unpickler asks pickle.find_class for what it
+    calls, which the kernel refuses: no pickle loads by any route, and plain arrays still do."""
+    out = scenario([PICKLE_CELLS], preload=("numpy",), limits={"warm": warm})[0]["out"]
+    assert "RAN" not in out and "honest 3.0" in out, out
+    assert out.count("refused True") == 3, out
