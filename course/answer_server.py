@@ -1,6 +1,6 @@
 """The student's kernel's side of a graded test cell that runs outside it (course/answer_client.py).
 
-The grader runs `serve()` in the kernel (answer_client.SERVE_CODE, with stdin allowed) for each test cell; the
+The grader runs `serve()` in the kernel (answer_session.SERVE_CODE, with stdin allowed) for each test cell; the
 conversation goes over the kernel's stdin channel (IPython's `input`): the kernel sends a message
 as the prompt, the checks answer with the next one. The checks ask for a name of the notebook, an
 attribute, a call, an item, a length, the items, a truth value, an array or a text of the values
@@ -18,7 +18,7 @@ import traceback
 
 import numpy as np
 
-from course.answer_wire import TAG, WireError, array_from_wire, container_from_wire, plain_to_wire
+from course.answer_wire import TAG, WireError, array_from_wire, container_from_wire, plain_to_wire, table_to_wire
 
 MAX_ITERATED = 100_000  # items read from one iterator
 MAX_TEXT = 2_000  # characters of a repr, str or error message
@@ -62,22 +62,10 @@ class _Conversation:
                 pass
         if module == "pandas" and type(value).__name__ in ("Series", "DataFrame"):
             try:
-                return self.encode_table(value, depth)
+                return table_to_wire(value, self.encode, depth)
             except Exception:  # noqa: BLE001 (not numbers: it stays here)
                 pass
         return self.ref(value)
-
-    def encode_table(self, table, depth):
-        index = self.encode(table.index.tolist(), depth + 1)
-        if type(table).__name__ == "Series":
-            values = plain_to_wire(table.to_numpy(), self.encode, depth)
-            if values is NotImplemented:
-                raise TypeError("not numbers")
-            return {TAG: "series", "values": values, "index": index, "name": self.encode(table.name, depth + 1)}
-        columns = [self.encode(table[column].to_numpy() if table[column].dtype != object
-                               else table[column].tolist(), depth + 1) for column in table.columns]
-        return {TAG: "frame", "columns": self.encode(list(table.columns), depth + 1), "values": columns,
-                "index": index}
 
     def decode(self, wire, depth=0):
         if not isinstance(wire, dict):

@@ -9,7 +9,7 @@ it is JSON's null, true/false, a number or a string, or an object tagged by its 
   kernel builds again: a model the checks made and hand to an answer; "keras_object": another
   Keras object of theirs (an optimizer, a loss), as keras.saving serializes it;
 - "ref": an object that stays in the kernel (a model, a function), by number: the checks read it
-  only by asking the kernel (answer_client.Remote);
+  only by asking the kernel (answer_session.Remote);
 - "callback": a function of the checks' own, by number, that an answer calls back.
 
 The checks' side decodes only these tags, into new numpy arrays, Python numbers and strings, and
@@ -89,6 +89,22 @@ def container_from_wire(wire, decode, depth):
             raise WireError("a fraction without its numbers")
         return Fraction(int(numerator), int(denominator))
     raise WireError(f"an unknown kind of value: {str(kind)[:20]!r}")
+
+
+def table_to_wire(table, encode, depth):
+    """A pandas Series or DataFrame in the wire form both sides send: "series" (its values, index
+    and name) or "frame" (its columns, the values column by column, a column of objects as a
+    list, and its index), each part through encode(part, depth + 1). Raises TypeError for a
+    Series whose values are not numbers."""
+    index = encode(table.index.tolist(), depth + 1)
+    if type(table).__name__ == "Series":
+        values = plain_to_wire(table.to_numpy(), encode, depth)
+        if values is NotImplemented:
+            raise TypeError("a Series whose values are not numbers")
+        return {TAG: "series", "values": values, "index": index, "name": encode(table.name, depth + 1)}
+    columns = [encode(table[column].to_numpy() if table[column].dtype != object else table[column].tolist(),
+                      depth + 1) for column in table.columns]
+    return {TAG: "frame", "columns": encode(list(table.columns), depth + 1), "values": columns, "index": index}
 
 
 def plain_to_wire(value, encode, depth):

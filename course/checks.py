@@ -156,7 +156,7 @@ def check_between(name, actual, low, high, hint=""):
 
 def class_module(value):
     """The module of value's class ("keras.src.optimizers.adam" for an Adam); for an answer the
-    checks read from the student's kernel (course/answer_client.Remote), that of its class there."""
+    checks read from the student's kernel (course/answer_session.Remote), that of its class there."""
     kernel_class = getattr(type(value), "kernel_class", None)
     if isinstance(kernel_class, property):
         return value.kernel_class.partition(":")[0]

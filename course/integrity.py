@@ -702,8 +702,8 @@ def check_code(code, modules, protected, bound_before=(), checker_names=frozense
             if position is not None and (
                     any(isinstance(a, ast.Starred) for a in node.args[:position + 1])
                     or any(k.arg is None for k in node.keywords)
-                    or len(node.args) > position and not (isinstance(node.args[position], ast.Constant)
-                                                          and not node.args[position].value)):
+                    or (len(node.args) > position and not (isinstance(node.args[position], ast.Constant)
+                                                          and not node.args[position].value))):
                 flag(node, f"{name}() with allow_pickle given by position or unpacked (dynamic code: "
                            "loading a file that runs code)")
             for keyword in node.keywords:

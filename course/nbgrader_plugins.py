@@ -40,14 +40,8 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 from traitlets import Bool, Float, Integer, Unicode
 
 from course import cells
-from course.answer_client import (
-    AnswersUnreadable,
-    AnswerTimeout,
-    KernelGone,
-    Session,
-    checker_namespace,
-    run_test_cell,
-)
+from course.answer_client import checker_namespace, run_test_cell
+from course.answer_session import AnswersUnreadable, AnswerTimeout, KernelGone, Session
 from course.cell_names import defined_and_read
 from course.cpu_watch import CpuWatch
 from course.kernel_zygote import LIBRARIES_CHANGED

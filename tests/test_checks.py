@@ -208,7 +208,7 @@ def test_keras_copy_refuses_layers_with_code_of_their_own(layer):
             return config
 
     Lying.__module__, Lying.__name__ = type(model).__module__, "Sequential"
-    with pytest.raises(CheckFailed, match="Keras|활성화|크기"):
+    with pytest.raises(CheckFailed, match=r"Keras|활성화|크기"):
         keras_copy(Lying() if layer == "huge_units" else model)
 
 

@@ -15,8 +15,9 @@ from jupyter_client.client import KernelClient
 from jupyter_client.manager import KernelManager
 from tiny_lesson import answer_cell, graded_cell, locked_cell
 
-from course import answer_client
-from course.answer_client import AnswersUnreadable, Remote, Session, answer_names
+from course import answer_session
+from course.answer_client import answer_names
+from course.answer_session import AnswersUnreadable, Remote, Session
 from course.answer_wire import WireError, array_from_wire, array_to_wire
 from course.nbgrader_plugins import ResilientExecute
 
@@ -285,7 +286,7 @@ def test_an_answer_that_kills_the_kernel_costs_its_own_cells_only():
 def test_a_first_message_lost_on_the_way_is_asked_again(monkeypatch):
     """CI: the kernel's first message reached a stdin socket that had not finished connecting, and
     ZeroMQ dropped it; the kernel waited for an answer and the test cell timed out (90 s)."""
-    monkeypatch.setattr(answer_client, "FIRST_MESSAGE_SECONDS", 1.0)
+    monkeypatch.setattr(answer_session, "FIRST_MESSAGE_SECONDS", 1.0)
     manager = KernelManager(kernel_name="python3")
     manager.start_kernel()
     try:
