@@ -207,9 +207,15 @@ def check_model_outputs(name, model, weights, x, expected, rtol=1e-5, atol=1e-6,
                 rtol=rtol, atol=atol, hint=hint)
 
 
-# The layers keras_copy builds: Keras' own, computing from their weights and settings only
-COPIED_LAYERS = ("InputLayer", "Dense", "Activation", "Normalization", "Rescaling", "Flatten", "Reshape",
-                 "Dropout", "ReLU", "LeakyReLU", "Softmax", "Add", "Concatenate")
+# The layers a copy of a trained model is made of (model_outputs): Keras' own, each with one input
+# and one output, computing from their weights and settings only
+COPIED_LAYERS = ("InputLayer", "Dense", "Activation", "Normalization", "Rescaling", "Flatten", "Dropout",
+                 "ReLU", "LeakyReLU", "Softmax")
+# The settings of theirs a copy takes (initial values, penalties, constraints or quantization do
+# not change what a layer computes), each plain numbers or text
+COPIED_SETTINGS = ("name", "units", "activation", "use_bias", "axis", "invert", "mean", "variance", "scale",
+                   "offset", "rate", "negative_slope", "max_value", "threshold", "data_format")
+MAX_ORDERED_LAYERS = 4  # a subclass's layers are tried in every order up to this many (24 orders)
 
 
 def _class_of(value):
@@ -221,21 +227,28 @@ def _class_of(value):
     return type(value).__module__, type(value).__name__
 
 
-def _copied_layer(name, entry, limit, hint):
-    """A layer's serialized form (module, class_name, config, ...) with only what it computes
-    with, or a failed check for a layer that is not one of COPIED_LAYERS."""
-    kind = entry.get("class_name") if isinstance(entry, dict) else None
-    config = entry.get("config") if isinstance(entry, dict) else None
-    if kind not in COPIED_LAYERS or not isinstance(config, dict):
-        _fail(name, f"Keras가 제공하는 층만으로 만든 모델이어야 채점할 수 있습니다: {kind!r} 층은 "
-                    f"채점할 수 없습니다 ({', '.join(COPIED_LAYERS)}).", hint)
-    if not isinstance(config.get("activation", "linear"), str):
-        _fail(name, f"{kind} 층의 활성화 함수는 이름으로 주세요 (예: activation=\"sigmoid\").", hint)
-    kept = {key: value for key, value in config.items()
-            if not key.endswith(("_initializer", "_regularizer", "_constraint"))}
-    if any(number > limit for number in _integers(kept)):
-        _fail(name, f"{kind} 층의 설정에 가중치보다 큰 크기가 있습니다: {kept}", hint)
-    return {**entry, "module": "keras.layers", "config": kept}
+def _plain_setting(value, depth=0):
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    return type(value) in (list, tuple) and depth < 3 and all(_plain_setting(item, depth + 1) for item in value)
+
+
+def _layer_spec(name, layer, limit, hint):
+    """(Keras' class name, the settings a copy takes, `layer`'s own activation where it is not one
+    of Keras' named ones, else None) of an answer's layer, or a failed check."""
+    module, kind = _class_of(layer)
+    if module.split(".")[0] != "keras" or kind not in COPIED_LAYERS:
+        _fail(name, f"Keras가 제공하는 층만으로 만든 모델이어야 채점할 수 있습니다: {kind} 층은 채점할 수 "
+                    f"없습니다 ({', '.join(COPIED_LAYERS[1:])}).", hint)
+    config = layer.get_config()
+    settings = {key: config[key] for key in COPIED_SETTINGS if isinstance(config, dict) and key in config}
+    own_activation = None
+    if not isinstance(settings.get("activation", "linear"), str):
+        settings["activation"], own_activation = "linear", layer.activation
+    if not all(_plain_setting(value) for value in settings.values()) or any(
+            number > limit for number in _integers(settings)):
+        _fail(name, f"{kind} 층의 설정을 읽을 수 없습니다: {settings}", hint)
+    return kind, settings, own_activation
 
 
 def _integers(value, depth=0):
@@ -246,43 +259,67 @@ def _integers(value, depth=0):
             yield from _integers(item, depth + 1)
 
 
-def keras_copy(model, hint=""):
-    """A Keras model built here, of Keras' own layers only (COPIED_LAYERS), that computes what
-    `model` computes with its weights: a Sequential or functional model from its configuration,
-    any other model (a subclass of keras.Model) as its layers one after another, each with the
-    model's weights. The checks compute a trained model's outputs with this copy, so a model's own
-    code (a `call` or `train_step` of its class, a layer class or activation function of its own)
-    decides nothing. Fails the check (CheckFailed) for a model with a layer that is not Keras'
-    own, an activation not given by name, or weights that do not fit its layers."""
+def _calling(activation):
+    """An activation of the answer's own (a lambda, a function of its own), called on numbers."""
     import keras
 
-    name = "모델을 Keras의 층으로 다시 만들기"
-    if model is None or not hasattr(model, "get_weights"):
+    return lambda z: keras.ops.convert_to_tensor(np.asarray(activation(np.asarray(z)), dtype="float32"))
+
+
+def _chain(specs, weights, x):
+    """The outputs for x of Keras' Sequential of layers made from `specs` (_layer_spec), one after
+    another, with `weights` (each layer's get_weights()). Raises ValueError or TypeError where
+    they do not fit."""
+    import keras
+
+    layers = [getattr(keras.layers, kind).from_config(settings) for kind, settings, _ in specs]
+    copy = keras.Sequential(layers)
+    copy.build((None, *np.shape(x)[1:]))
+    for layer, (_, _, own_activation), values in zip(layers, specs, weights):
+        layer.set_weights(values)
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()  # as Keras does after loading its weights: it computes with them
+        if own_activation is not None:
+            layer.activation = _calling(own_activation)
+    return np.asarray(copy(np.asarray(x, dtype="float32")))
+
+
+def model_outputs(name, model, x, hint=""):
+    """What trained Keras `model` computes for input x (an array, (examples, features)), computed
+    by a copy made here of Keras' own layers (COPIED_LAYERS) from the model's layer settings and
+    weights, one layer after another, after checking that the model itself computes the same.
+    So a model's own code decides nothing: a subclass's `call` that ignores its weights (round 16),
+    an activation function of its own named like Keras' (round 17). The layers of a subclass of
+    keras.Model are taken in the order its `call` uses them (every order is tried, up to
+    MAX_ORDERED_LAYERS); an activation function of the answer's own (a lambda) is its own.
+    Fails the check (CheckFailed) for a model with another kind of layer, or whose outputs are
+    not its layers'."""
+    from itertools import permutations
+
+    if model is None or not hasattr(model, "get_weights") or not hasattr(model, "layers"):
         _fail(name, f"Keras 모델이 아닙니다: {model!r}", hint)
-    weights = [np.asarray(w, dtype="float32") for w in model.get_weights()]
-    if not weights:
+    layers = [layer for layer in model.layers if _class_of(layer)[1] != "InputLayer"]
+    weights = [[np.asarray(w, dtype="float32") for w in layer.get_weights()] for layer in layers]
+    if not any(weights):
         _fail(name, "모델에 아직 가중치가 없습니다 (fit하거나 한 번 불러 본 모델이어야 합니다).", hint)
-    limit = max([1024, *(max(w.shape, default=1) for w in weights)])
+    limit = max([1024, *(max(w.shape, default=1) for ws in weights for w in ws)])
+    own = np.asarray(model(np.asarray(x, dtype="float32")), dtype="float32")
     module, kind = _class_of(model)
-    try:
-        if module.split(".")[0] == "keras" and kind in ("Sequential", "Functional"):
-            config = dict(model.get_config())
-            config["layers"] = [_copied_layer(name, entry, limit, hint) for entry in config.get("layers", [])]
-            copy = (keras.Sequential if kind == "Sequential" else keras.Model).from_config(config)
-        else:
-            layers = [{"class_name": _class_of(layer)[1], "config": layer.get_config(),
-                       "build_config": layer.get_build_config()} for layer in model.layers]
-            copy = keras.Sequential([keras.layers.deserialize(_copied_layer(name, entry, limit, hint))
-                                     for entry in layers])
-        copy.set_weights(weights)
-        if len(copy.get_weights()) != len(weights):
-            raise ValueError(f"{len(weights)} weights for layers that hold {len(copy.get_weights())}")
-        for layer in copy.layers:
-            if isinstance(layer, keras.layers.Normalization):
-                layer.finalize_state()  # as Keras does after loading its weights: it computes with them
-    except (ValueError, TypeError, KeyError) as error:
-        _fail(name, f"모델을 그 층과 가중치로 다시 만들 수 없습니다: {error}", hint)
-    return copy
+    in_order = module.split(".")[0] == "keras" and kind in ("Sequential", "Functional")
+    orders = [range(len(layers))] if in_order or len(layers) > MAX_ORDERED_LAYERS else permutations(range(len(layers)))
+    specs = [_layer_spec(name, layer, limit, hint) for layer in layers]
+    for order in orders:
+        try:
+            copied = _chain([specs[i] for i in order], [weights[i] for i in order], x)
+        except (ValueError, TypeError, KeyError) as error:  # these layers do not fit in this order
+            copied = error
+            continue
+        if copied.shape == own.shape and np.allclose(copied, own, rtol=1e-4, atol=1e-5):
+            return copied
+    problem = (f"{copied}" if isinstance(copied, Exception) else
+               f"최대 차이 {np.max(np.abs(copied - own)) if copied.shape == own.shape else '(모양이 다름)'}")
+    _fail(name, "모델의 출력이 그 층과 가중치로 계산한 값과 다릅니다: 모델이 층을 쓰지 않고 다른 것을 "
+                f"계산합니다 ({problem}).", hint)
 
 
 def layer_outputs(model, x):

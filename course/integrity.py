@@ -182,7 +182,7 @@ CHECKED_MEMBERS = {"count_params", "get_weights", "set_weights", "weights", "tra
                    "iterations", "get_config", "numpy", "tolist", "item"}
 # Of those, what neither the libraries' own code nor the checks read of a student's class to
 # compute weights, outputs or counts (Keras documents get_config for a subclass to define; the
-# checks' keras_copy reads it of Keras' own classes only): a class may define them
+# checks' model_outputs reads it of Keras' own layers only): a class may define them
 LIBRARY_UNREAD_MEMBERS = {"get_config"}
 # Keys that, read out of a mapping, are a flagged built-in or IPython's shell (a namespace:
 # `frame.f_builtins["exec"]`); not `compile`, which a mapping of settings may well hold

@@ -32,6 +32,7 @@ def record_fits():
     serialize, keras_optimizer, keras_callback = (keras.optimizers.serialize, keras.optimizers.Optimizer,
                                                   keras.callbacks.Callback)
     learning_arguments, replayed, array = LEARNING_ARGUMENTS, REPLAYED_CALLBACKS, np.array
+    loss_on_probe = _loss_on_probe
     fits = weakref.WeakKeyDictionary()
 
     def kept(value):
@@ -55,6 +56,7 @@ def record_fits():
             record["callbacks"] = [callback for callback in arguments.get("callbacks") or []
                                    if isinstance(callback, keras_callback) and type(callback).__name__ in replayed
                                    and type(callback).__module__.split(".")[0] == "keras"]
+            record["loss_probe"] = loss_on_probe(record["loss"], record.get("y"))  # before it trains
             result = train(self, *args, **kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
             if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
@@ -68,6 +70,24 @@ def record_fits():
 
     keras.Model.train_on_batch = recording(keras.Model.train_on_batch, "train_on_batch")
     keras.Model.fit = recording(keras.Model.fit, "fit")
+
+
+def _loss_on_probe(loss, y):
+    """What a loss of the notebook's own (a function or a Keras loss object; None for a loss given
+    by name) gives, traced as fit traces it, for the first targets `y` against a fixed guess: the
+    value, or the kind of error it raised. A replay compares it with what the loss gives then, so
+    a loss that answered otherwise while the model was fitted (round 17: it read a number the
+    cell set to 0 for the fit and to 1 after) is not replayed as if it had trained the model."""
+    if loss is None or isinstance(loss, str) or not isinstance(y, np.ndarray) or y.dtype == object:
+        return None
+    from tensorflow import function
+
+    targets = y[:16].astype(keras.config.floatx())
+    guess = targets.reshape(len(targets), -1) * 0.5 + 1.0
+    try:
+        return round(float(np.asarray(function(lambda a, b: loss(a, b))(targets, guess))), 5)
+    except Exception as error:  # noqa: BLE001 (what it raises is what is compared)
+        return type(error).__name__
 
 
 def recorded_fits(model):
@@ -107,17 +127,17 @@ def replay_training(model, seed):
     if any(fit["settings"] is None for fit in fits):
         raise ValueError("replay_training: the model was fitted with an optimizer that is not Keras' own")
     keras.utils.set_random_seed(seed)
-    copy = keras_architecture(model)
-    for number, (layer, own) in enumerate(zip(copy.layers, model.layers)):
-        if isinstance(layer, keras.layers.Normalization):
-            layer.set_weights(own.get_weights())
-            layer.finalize_state()  # as Keras does after loading them: the layer computes with these
-        else:
+    copy = keras_architecture(model, _first_examples(fits))
+    for number, layer in enumerate(copy.layers):
+        if not isinstance(layer, keras.layers.Normalization):  # (which keeps what adapt() computed)
             layer.set_weights([np.asarray(keras.initializers.GlorotUniform(seed=seed + number)(np.shape(w)))
                                if np.ndim(w) > 1 else np.zeros(np.shape(w)) for w in layer.get_weights()])
     optimizer = loss = None
     settings = None
     for fit in fits:
+        if fit.get("loss_probe") != _loss_on_probe(fit["loss"], fit.get("y")):
+            raise ValueError("replay_training: the model's loss function gives other values now than when it "
+                             "was fitted")
         changed = {key for key in {*fit["settings"]["config"], *(settings or {}).get("config", {})}
                    if fit["settings"]["config"].get(key) != (settings or {}).get("config", {}).get(key)}
         if fit["optimizer"] is not optimizer or fit["loss"] is not loss or not changed <= {"learning_rate"}:
@@ -134,21 +154,67 @@ def replay_training(model, seed):
     return copy
 
 
-def keras_architecture(model):
-    """A new model of Keras' own classes with `model`'s layers (their settings, not their weights):
-    a Sequential or functional model as keras.models.clone_model copies it, any other model (a
-    subclass of keras.Model) as a Sequential of its layers one after another. The model's class is
-    not used, so its own `call` or `train_step` does not run in the replay. Raises TypeError for a
-    layer class or activation function that is not Keras' own."""
+def _first_examples(fits):
+    """A few examples the model was fitted on (the first recorded fit's, as an array), or None."""
+    x = fits[0].get("x") if fits else None
+    if isinstance(x, np.ndarray) and x.dtype != object and x.ndim >= 2:
+        return x[:16].astype(keras.config.floatx())
+    return None
+
+
+def _linear_activations(serialized):
+    """A model's or layer's serialized form with every activation "linear" (keras_architecture sets
+    each layer's own function afterwards: a function of the notebook's has no Keras name)."""
+    if isinstance(serialized, dict):
+        return {key: "linear" if key == "activation" else _linear_activations(value)
+                for key, value in serialized.items()}
+    if isinstance(serialized, list):
+        return [_linear_activations(item) for item in serialized]
+    return serialized
+
+
+def keras_architecture(model, x=None):
+    """A new model of Keras' own classes with `model`'s layers (their settings, not their weights),
+    each computing with the layer's own activation function: a Sequential or functional model as
+    keras.models.clone_model copies it, any other model (a subclass of keras.Model) as a
+    Sequential of its layers in the order, of at most four, whose outputs for the examples `x`
+    are the model's (else in the order it made them). The model's class is not used, so its own
+    `call` or `train_step` does not run in the replay; a function of its own named like one of
+    Keras' (`def sigmoid`) stays its own. Raises TypeError for a layer class that is not Keras'."""
+    from itertools import permutations
+
     def rebuilt(serialized):
         serialized.pop("compile_config", None)  # not compiled: a loss of the notebook's is no Keras name
-        return keras.saving.deserialize_keras_object(serialized)  # no custom_objects: Keras' classes only
+        # no custom_objects: Keras' classes only; each activation is set from the layer's own after
+        return keras.saving.deserialize_keras_object(_linear_activations(serialized))
+
+    def with_own_activations(copy, layers):  # and a Normalization layer's statistics
+        for new, own in zip(copy.layers, layers):
+            if hasattr(own, "activation") and hasattr(new, "activation"):
+                new.activation = own.activation
+            if isinstance(new, keras.layers.Normalization):
+                new.set_weights(own.get_weights())
+                new.finalize_state()  # as Keras does after loading them: the layer computes with these
+        return copy
 
     with warnings.catch_warnings():  # Keras warns of a lambda as the loss, which is not used here
         warnings.simplefilter("ignore")
         if type(model).__module__.split(".")[0] == "keras" and type(model).__name__ in ("Sequential", "Functional"):
-            return rebuilt(keras.saving.serialize_keras_object(model))
-        return keras.Sequential([rebuilt(keras.saving.serialize_keras_object(layer)) for layer in model.layers])
+            return with_own_activations(rebuilt(keras.saving.serialize_keras_object(model)), model.layers)
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        serialized = [keras.saving.serialize_keras_object(layer) for layer in layers]
+        orders = list(permutations(range(len(layers)))) if x is not None and len(layers) <= 4 else []
+        for order in orders:
+            try:
+                copy = with_own_activations(keras.Sequential([rebuilt(dict(serialized[i])) for i in order]),
+                                            [layers[i] for i in order])
+                for new, i in zip(copy.layers, order):
+                    new.set_weights(layers[i].get_weights())
+                if np.allclose(np.asarray(copy(x)), np.asarray(model(x)), rtol=1e-4, atol=1e-5):
+                    return copy
+            except (ValueError, TypeError):
+                continue
+        return with_own_activations(keras.Sequential([rebuilt(dict(item)) for item in serialized]), layers)
 
 
 def _rate_callbacks(fit):

@@ -10,9 +10,9 @@ from course.checks import (
     check_equal,
     check_model,
     check_model_outputs,
-    keras_copy,
     layer_outputs,
     layer_summary,
+    model_outputs,
 )
 
 # Importing TensorFlow takes 6 s, a tenth of the fast tests' budget: these run with the slow ones.
@@ -138,19 +138,21 @@ def test_check_model_outputs_tests_what_the_model_computes_however_it_is_written
 
 
 @imports_tensorflow
-def test_keras_copy_computes_what_the_weights_compute_whatever_the_models_own_code_does():
+def test_model_outputs_are_its_layers_outputs_whatever_the_models_own_code_does():
     """Round 16: a subclass of keras.Model whose call ignored its weights (the OLS predictions,
-    an unused Dense(1) for the parameter count) passed lesson 06's training check. The copy is
-    made of Keras' own layers: honest models compute the same, the fake call is not copied."""
+    an unused Dense(1) for the parameter count) passed lesson 06's training check; round 17: an
+    activation function of the student's named `linear` that gave 0. The outputs are computed by
+    a copy of Keras' own layers, and must be the model's own: honest models (a subclass that made
+    its layers in another order than call uses them, a lambda activation) give them."""
     import keras
     import tensorflow as tf
 
     x = np.random.default_rng(0).normal(size=(9, 3)).astype("float32")
 
-    class Chained(keras.Model):
+    class OutOfOrder(keras.Model):
         def __init__(self):
             super().__init__()
-            self.hidden, self.out = keras.layers.Dense(4, activation=tf.nn.relu), keras.layers.Dense(1)
+            self.out, self.hidden = keras.layers.Dense(1), keras.layers.Dense(4, activation=tf.nn.relu)
 
         def call(self, inputs):
             return self.out(self.hidden(inputs))
@@ -164,52 +166,51 @@ def test_keras_copy_computes_what_the_weights_compute_whatever_the_models_own_co
             self.unused(inputs)
             return keras.ops.sum(inputs, axis=1, keepdims=True) * 0 + 5.0
 
+    def linear(t):  # named like Keras' own
+        return t * 0.0
+
     normalization = keras.layers.Normalization()
     normalization.adapt(x)
     inputs = keras.Input(shape=(3,))
     honest = [keras.Sequential([keras.Input(shape=(3,)), normalization, keras.layers.Dense(2, activation="sigmoid"),
                                 keras.layers.Dense(1)]),
               keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(2, activation="tanh")(inputs))),
-              Chained()]
+              keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1, activation=lambda z: tf.math.sigmoid(z))]),
+              OutOfOrder()]
     for model in honest:
         model(x)
-        np.testing.assert_allclose(keras_copy(model)(x), model(x), rtol=1e-5, atol=1e-6)
-    fake = FakeCall()
-    fake(x)
-    kernel, bias = fake.get_weights()
-    np.testing.assert_allclose(keras_copy(fake)(x), x @ kernel + bias, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(keras_copy(fake)(x), fake(x))
+        np.testing.assert_allclose(model_outputs("m", model, x), model(x), rtol=1e-5, atol=1e-6)
+    for fake in [FakeCall(), keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1, activation=linear)])]:
+        fake(x)
+        with pytest.raises(CheckFailed, match="층과 가중치로 계산한 값과 다릅니다"):
+            model_outputs("m", fake, x)
 
 
 @imports_tensorflow
-@pytest.mark.parametrize("layer", ["lambda_layer", "own_layer_class", "own_activation", "huge_units"])
-def test_keras_copy_refuses_layers_with_code_of_their_own(layer):
+@pytest.mark.parametrize("layer", ["lambda_layer", "own_layer_class", "merging_layer", "huge_units"])
+def test_model_outputs_refuse_layers_with_code_of_their_own_or_unbounded_sizes(layer):
+    """Round 17 doubled a model's size 30 times with Concatenate([t, t]) in the grader's copy."""
     import keras
 
     class Doubling(keras.layers.Layer):
         def call(self, inputs):
             return inputs * 2
 
-    def identity(z):
-        return z
-
-    middle = {"lambda_layer": lambda: keras.layers.Lambda(lambda t: t * 2),
-              "own_layer_class": Doubling,
-              "own_activation": lambda: keras.layers.Dense(1, activation=identity),
-              "huge_units": lambda: keras.layers.Dense(1)}[layer]()
-    model = keras.Sequential([keras.Input(shape=(2,)), middle, keras.layers.Dense(1)])
-
-    class Lying:  # a model whose configuration asks for 10^9 units, where its weights have 1
-        layers, get_weights = model.layers, model.get_weights
-
-        def get_config(self):
-            config = model.get_config()
-            config["layers"][1]["config"]["units"] = 10 ** 9
-            return config
-
-    Lying.__module__, Lying.__name__ = type(model).__module__, "Sequential"
-    with pytest.raises(CheckFailed, match=r"Keras|활성화|크기"):
-        keras_copy(Lying() if layer == "huge_units" else model)
+    inputs = keras.Input(shape=(2,))
+    models = {
+        "lambda_layer": lambda: keras.Sequential([keras.Input(shape=(2,)), keras.layers.Lambda(lambda t: t * 2),
+                                                  keras.layers.Dense(1)]),
+        "own_layer_class": lambda: keras.Sequential([keras.Input(shape=(2,)), Doubling(), keras.layers.Dense(1)]),
+        "merging_layer": lambda: keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Concatenate()([inputs, inputs]))),
+        "huge_units": lambda: keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)]),
+    }
+    model = models[layer]()
+    if layer == "huge_units":  # a layer whose settings ask for 10^9 units, where its weights have 1
+        dense = model.layers[0]
+        settings = dense.get_config()
+        dense.get_config = lambda: {**settings, "units": 10 ** 9}
+    with pytest.raises(CheckFailed, match=r"Keras가 제공하는 층|설정을 읽을 수 없습니다"):
+        model_outputs("m", model, np.zeros((3, 2)))
 
 
 class _Flipping:

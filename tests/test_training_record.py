@@ -106,6 +106,35 @@ def test_a_model_of_its_own_class_is_replayed_as_keras_layers(kind):
     assert (abs(w - 1.8) < 0.05 and abs(b - 32) < 1) == (kind == "honest"), (kind, w, b)
 
 
+@pytest.mark.parametrize("forgery", ["loss_read_a_flag", "activation_named_like_keras"])
+def test_a_replay_trains_with_the_answers_own_loss_and_activations_as_they_were(forgery):
+    """Round 17: a loss that read a number set to 0 for the fit and to 1 after, and an activation
+    function of the student's named `linear` that passed no gradient, learned nothing in the fit,
+    but the replay (a new trace of the loss; Keras' own `linear` by its name) learned the line."""
+    scale = [0.0]
+
+    def squared_error(y_true, y_pred):
+        return scale[0] * keras.ops.mean(keras.ops.square(y_true - y_pred[:, 0]))
+
+    def linear(t):  # named like Keras' own
+        return keras.ops.stop_gradient(t) + 0.0 * t
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(1,)),
+                              keras.layers.Dense(1, activation=linear if forgery != "loss_read_a_flag" else None)])
+    model.compile(loss=squared_error if forgery == "loss_read_a_flag" else "mse",
+                  optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+    scale[0] = 1.0
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    if forgery == "loss_read_a_flag":
+        with pytest.raises(ValueError, match="loss function gives other values"):
+            replay_training(model, seed=0)
+    else:
+        w, b = _weights(replay_training(model, seed=0))
+        assert abs(b - 32) > 5, (w, b)
+
+
 def test_the_record_keeps_the_data_as_fit_read_it():
     x, y = CELSIUS.copy(), FAHRENHEIT.copy()
     model = _line_model()
