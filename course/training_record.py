@@ -32,13 +32,15 @@ def record_fits():
     serialize, keras_optimizer, keras_callback = (keras.optimizers.serialize, keras.optimizers.Optimizer,
                                                   keras.callbacks.Callback)
     learning_arguments, replayed, array = LEARNING_ARGUMENTS, REPLAYED_CALLBACKS, np.array
-    loss_on_probe = _loss_on_probe
+    loss_on_probe, batches_of = _loss_on_probe, _batches_of
     fits = weakref.WeakKeyDictionary()
 
     def kept(value):
         if isinstance(value, dict):  # named inputs: each copied (round 13 changed one after the fit)
             return {key: kept(item) for key, item in value.items()}
-        return array(value) if isinstance(value, (list, tuple)) or hasattr(value, "__array__") else value
+        if isinstance(value, (list, tuple)) or hasattr(value, "__array__"):
+            return array(value)
+        return batches_of(value)
 
     def recording(train, kind):
         signature = inspect.signature(train)
@@ -70,6 +72,25 @@ def record_fits():
 
     keras.Model.train_on_batch = recording(keras.Model.train_on_batch, "train_on_batch")
     keras.Model.fit = recording(keras.Model.fit, "fit")
+
+
+MAX_DATASET_BATCHES = 10_000  # a tf.data.Dataset with more, or endless, is replayed as its pipeline
+
+
+def _batches_of(value):
+    """A tf.data.Dataset as a new one that gives the batches it gives now, copied (round 17: a
+    pipeline that read a list the cell changed after the fit taught the replay what the fit was
+    never shown); any other value, and a Dataset of more than MAX_DATASET_BATCHES, as it is."""
+    if type(value).__module__.split(".")[0] != "tensorflow" or not hasattr(value, "element_spec"):
+        return value
+    from tensorflow import data, nest
+
+    if value.cardinality() == data.INFINITE_CARDINALITY:
+        return value
+    batches = [nest.map_structure(np.array, batch) for batch in value.take(MAX_DATASET_BATCHES + 1)]
+    if len(batches) > MAX_DATASET_BATCHES:
+        return value
+    return data.Dataset.from_generator(lambda: iter(batches), output_signature=value.element_spec)
 
 
 def _loss_on_probe(loss, y):

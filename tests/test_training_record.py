@@ -135,6 +135,25 @@ def test_a_replay_trains_with_the_answers_own_loss_and_activations_as_they_were(
         assert abs(b - 32) > 5, (w, b)
 
 
+def test_a_dataset_is_replayed_as_the_batches_the_fit_read():
+    """Round 17: a tf.data pipeline read a list the cell changed after the fit (zeros for the fit,
+    the real targets after), so the replay learned the line the fit was never shown."""
+    import tensorflow as tf
+
+    source = [np.zeros(len(FAHRENHEIT))]
+
+    def pairs():
+        for c, f in zip(CELSIUS, source[0]):
+            yield np.float32([c]), np.float32([f])
+
+    spec = (tf.TensorSpec((1,), tf.float32), tf.TensorSpec((1,), tf.float32))
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(tf.data.Dataset.from_generator(pairs, output_signature=spec).batch(1), epochs=40, verbose=0)
+    source[0] = FAHRENHEIT
+    assert abs(_weights(replay_training(model, seed=0))[1] - 32) > 5
+
+
 def test_the_record_keeps_the_data_as_fit_read_it():
     x, y = CELSIUS.copy(), FAHRENHEIT.copy()
     model = _line_model()
