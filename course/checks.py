@@ -216,6 +216,8 @@ COPIED_LAYERS = ("InputLayer", "Dense", "Activation", "Normalization", "Rescalin
 COPIED_SETTINGS = ("name", "units", "activation", "use_bias", "axis", "invert", "mean", "variance", "scale",
                    "offset", "rate", "negative_slope", "max_value", "threshold", "data_format")
 MAX_ORDERED_LAYERS = 4  # a subclass's layers are tried in every order up to this many (24 orders)
+MAX_COPIED_LAYERS = 16
+MAX_UNITS = 256  # the largest size a layer's settings may give beyond its own weights' sizes
 
 
 def _class_of(value):
@@ -273,8 +275,13 @@ def _chain(specs, weights, x):
     import keras
 
     layers = [getattr(keras.layers, kind).from_config(settings) for kind, settings, _ in specs]
+    shape = (None, *np.shape(x)[1:])
+    for layer, (kind, settings, _), values in zip(layers, specs, weights):
+        if kind == "Dense" and (not values or tuple(np.shape(values[0])) != (shape[-1], settings.get("units"))):
+            raise ValueError(f"a Dense layer's kernel is not (its inputs {shape[-1]}, its units)")  # before building it
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
     copy = keras.Sequential(layers)
-    copy.build((None, *np.shape(x)[1:]))
     for layer, (_, _, own_activation), values in zip(layers, specs, weights):
         layer.set_weights(values)
         if isinstance(layer, keras.layers.Normalization):
@@ -298,16 +305,21 @@ def model_outputs(name, model, x, hint=""):
 
     if model is None or not hasattr(model, "get_weights") or not hasattr(model, "layers"):
         _fail(name, f"Keras 모델이 아닙니다: {model!r}", hint)
-    layers = [layer for layer in model.layers if _class_of(layer)[1] != "InputLayer"]
+    module, kind = _class_of(model)
+    in_order = module.split(".")[0] == "keras" and kind in ("Sequential", "Functional")
+    # (a subclass's layers that its call never used were never built: they compute nothing)
+    layers = [layer for layer in model.layers if _class_of(layer)[1] != "InputLayer" and (in_order or layer.built)]
+    if len(layers) > MAX_COPIED_LAYERS:
+        _fail(name, f"층이 너무 많습니다: {len(layers)}개 (채점할 수 있는 것은 {MAX_COPIED_LAYERS}개까지).", hint)
     weights = [[np.asarray(w, dtype="float32") for w in layer.get_weights()] for layer in layers]
     if not any(weights):
         _fail(name, "모델에 아직 가중치가 없습니다 (fit하거나 한 번 불러 본 모델이어야 합니다).", hint)
-    limit = max([1024, *(max(w.shape, default=1) for ws in weights for w in ws)])
     own = np.asarray(model(np.asarray(x, dtype="float32")), dtype="float32")
-    module, kind = _class_of(model)
-    in_order = module.split(".")[0] == "keras" and kind in ("Sequential", "Functional")
     orders = [range(len(layers))] if in_order or len(layers) > MAX_ORDERED_LAYERS else permutations(range(len(layers)))
-    specs = [_layer_spec(name, layer, limit, hint) for layer in layers]
+    # a setting's sizes are bounded by the layer's own weights (round 18 raised a bound shared by
+    # the model's layers with one long weight, then built unused Dense(8192) layers here)
+    specs = [_layer_spec(name, layer, max([MAX_UNITS, *(max(w.shape, default=1) for w in own_weights)]), hint)
+             for layer, own_weights in zip(layers, weights)]
     for order in orders:
         try:
             copied = _chain([specs[i] for i in order], [weights[i] for i in order], x)

@@ -773,10 +773,20 @@ def guard_pickles():
     """Refuse to load any pickle: an audit hook (sys.addaudithook, which nothing removes) raises on
     pickle.find_class, which every unpickler raises for each class or function a pickle names
     (pickle.load, np.load or numpy.lib.format.read_array with allow_pickle however it is passed,
-    pandas.read_pickle, joblib), before it can call it. A beginner's data is numbers and text."""
+    pandas.read_pickle, joblib), before it can call it. A beginner's data is numbers and text.
+    Except where multiprocessing's own code unpickles what its processes send each other (a Pool,
+    a Pipe): the reading of the cells flags a cell that starts processes."""
     def refuse_pickles(event, args):
         if event == "pickle.find_class":
-            raise RuntimeError(PICKLES_REFUSED)
+            try:
+                caller = sys._getframe(1)  # what called the unpickler (C code, no frame of its own)
+            except ValueError:  # guard_frames refuses a cell's frame: a cell called it
+                raise RuntimeError(PICKLES_REFUSED) from None
+            while caller is not None and caller.f_globals.get("__name__") in ("pickle", "copyreg"):
+                caller = caller.f_back
+            if caller is None or caller.f_globals.get("__name__", "").partition(".")[0] != "multiprocessing" \
+                    or not _a_librarys(caller):
+                raise RuntimeError(PICKLES_REFUSED)
 
     sys.addaudithook(refuse_pickles)
 

@@ -32,7 +32,7 @@ def record_fits():
     serialize, keras_optimizer, keras_callback = (keras.optimizers.serialize, keras.optimizers.Optimizer,
                                                   keras.callbacks.Callback)
     learning_arguments, replayed, array = LEARNING_ARGUMENTS, REPLAYED_CALLBACKS, np.array
-    loss_on_probe, batches_of = _loss_on_probe, _batches_of
+    loss_on_probe, batches_of, layer_settings = _loss_on_probe, _batches_of, _layer_settings
     fits = weakref.WeakKeyDictionary()
 
     def kept(value):
@@ -59,8 +59,10 @@ def record_fits():
                                    if isinstance(callback, keras_callback) and type(callback).__name__ in replayed
                                    and type(callback).__module__.split(".")[0] == "keras"]
             record["loss_probe"] = loss_on_probe(record["loss"], record.get("y"))  # before it trains
+            record["layers"] = layer_settings(self)
             result = train(self, *args, **kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
+            record["weights_after"] = [array(w) for w in self.get_weights()]
             if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
                 record["rates"] = [float(rate) for rate in getattr(result, "history", {}).get("learning_rate", [])]
             fits.setdefault(self, []).append(record)
@@ -77,7 +79,7 @@ def record_fits():
 MAX_DATASET_BATCHES = 10_000  # a tf.data.Dataset with more, or endless, is replayed as its pipeline
 
 
-def _batches_of(value):
+def _batches_of(value, np=np, most=MAX_DATASET_BATCHES):
     """A tf.data.Dataset as a new one that gives the batches it gives now, copied (round 17: a
     pipeline that read a list the cell changed after the fit taught the replay what the fit was
     never shown); any other value, and a Dataset of more than MAX_DATASET_BATCHES, as it is."""
@@ -87,13 +89,30 @@ def _batches_of(value):
 
     if value.cardinality() == data.INFINITE_CARDINALITY:
         return value
-    batches = [nest.map_structure(np.array, batch) for batch in value.take(MAX_DATASET_BATCHES + 1)]
-    if len(batches) > MAX_DATASET_BATCHES:
+    batches = [nest.map_structure(np.array, batch) for batch in value.take(most + 1)]
+    if len(batches) > most:
         return value
     return data.Dataset.from_generator(lambda: iter(batches), output_signature=value.element_spec)
 
 
-def _loss_on_probe(loss, y):
+def _layer_settings(model, keras=keras, warnings=warnings):
+    """Every layer's settings (get_config(), as JSON text), to compare a model's layers
+    when it was fitted with its layers now (round 18 set a Rescaling layer's scale, 0 while the
+    model trained, to 1 after)."""
+    import json  # (imported here and given as arguments: the recording fit uses no name of the notebook's)
+
+    def settings(layer):
+        try:
+            return json.dumps(layer.get_config(), sort_keys=True, default=str)  # (not whether it is built yet)
+        except Exception as error:  # noqa: BLE001 (a setting Keras cannot write down: compared as its error)
+            return type(error).__name__
+
+    with warnings.catch_warnings():  # Keras warns of a lambda activation, which is compared as text
+        warnings.simplefilter("ignore")
+        return [settings(layer) for layer in model.layers]
+
+
+def _loss_on_probe(loss, y, np=np, keras=keras):
     """What a loss of the notebook's own (a function or a Keras loss object; None for a loss given
     by name) gives, traced as fit traces it, for the first targets `y` against a fixed guess: the
     value, or the kind of error it raised. A replay compares it with what the loss gives then, so
@@ -143,10 +162,17 @@ def replay_training(model, seed):
     learns what `model` learned only if the
     answer's own training does: weights put in by hand, then a fit that learns nothing (learning
     rate 0), give a copy that has not learned. A model never fitted comes back untrained.
-    Raises ValueError for a fit whose optimizer is not Keras' own."""
+    Raises ValueError for a fit whose optimizer is not Keras' own, and for a model whose layers'
+    settings are not those it was fitted with or whose weights are not those its last fit left
+    (round 18 put weights in by hand after a fit that learned nothing because of a setting, a loss
+    or an activation that answered otherwise afterwards: the replay then learned)."""
     fits = recorded_fits(model)
     if any(fit["settings"] is None for fit in fits):
         raise ValueError("replay_training: the model was fitted with an optimizer that is not Keras' own")
+    if fits and (any(fit["layers"] != _layer_settings(model) for fit in fits) or not all(
+            np.array_equal(before, now) for before, now in zip(fits[-1]["weights_after"], model.get_weights()))):
+        raise ValueError("replay_training: 모델의 층이나 가중치가 마지막 fit 뒤에 바뀌었습니다: 채점하는 것은 fit이 "
+                         "남긴 모델입니다 (the model's layers or weights changed after its last fit)")
     keras.utils.set_random_seed(seed)
     copy = keras_architecture(model, _first_examples(fits))
     for number, layer in enumerate(copy.layers):
