@@ -96,14 +96,13 @@ def _batches_of(value, np=np, most=MAX_DATASET_BATCHES):
 
 
 def _layer_settings(model, keras=keras, warnings=warnings):
-    """Every layer's settings (get_config(), as JSON text), to compare a model's layers
-    when it was fitted with its layers now (round 18 set a Rescaling layer's scale, 0 while the
-    model trained, to 1 after)."""
-    import json  # (imported here and given as arguments: the recording fit uses no name of the notebook's)
-
+    """Every layer's settings (get_config(), as text), to compare a model's layers when it was
+    fitted with its layers now (round 18 set a Rescaling layer's scale, 0 while the model
+    trained, to 1 after). Its modules are given as arguments: the recording fit uses no name of
+    the notebook's."""
     def settings(layer):
         try:
-            return json.dumps(layer.get_config(), sort_keys=True, default=str)  # (not whether it is built yet)
+            return repr(layer.get_config())  # (not whether it is built yet)
         except Exception as error:  # noqa: BLE001 (a setting Keras cannot write down: compared as its error)
             return type(error).__name__
 
