@@ -154,13 +154,19 @@ def check_between(name, actual, low, high, hint=""):
         _fail(name, f"{value:.6g}이(가) 기대 범위 [{low:g}, {high:g}] 밖에 있습니다.", hint)
 
 
+def _class_of(value):
+    """(module, class name) of value's class, in the student's kernel for an answer read from it."""
+    kernel_class = getattr(type(value), "kernel_class", None)
+    if isinstance(kernel_class, property):
+        module, _, name = value.kernel_class.partition(":")
+        return module, name.rpartition(".")[2]
+    return type(value).__module__, type(value).__name__
+
+
 def class_module(value):
     """The module of value's class ("keras.src.optimizers.adam" for an Adam); for an answer the
     checks read from the student's kernel (course/answer_session.Remote), that of its class there."""
-    kernel_class = getattr(type(value), "kernel_class", None)
-    if isinstance(kernel_class, property):
-        return value.kernel_class.partition(":")[0]
-    return type(value).__module__
+    return _class_of(value)[0]
 
 
 def layer_summary(model):
@@ -218,15 +224,6 @@ COPIED_SETTINGS = ("name", "units", "activation", "use_bias", "axis", "invert", 
 MAX_ORDERED_LAYERS = 4  # a subclass's layers are tried in every order up to this many (24 orders)
 MAX_COPIED_LAYERS = 16
 MAX_UNITS = 256  # the largest size a layer's settings may give beyond its own weights' sizes
-
-
-def _class_of(value):
-    """(module, class name) of value's class, in the student's kernel for an answer read from it."""
-    kernel_class = getattr(type(value), "kernel_class", None)
-    if isinstance(kernel_class, property):
-        module, _, name = value.kernel_class.partition(":")
-        return module, name.rpartition(".")[2]
-    return type(value).__module__, type(value).__name__
 
 
 def _plain_setting(value, depth=0):
