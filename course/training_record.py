@@ -201,8 +201,15 @@ def replay_training(model, seed):
 
 
 def _first_examples(fits):
-    """A few examples the model was fitted on (the first recorded fit's, as an array), or None."""
+    """A few examples the model was fitted on (the first recorded fit's, as an array; of a
+    tf.data.Dataset, its first batch's inputs), or None."""
     x = fits[0].get("x") if fits else None
+    if hasattr(x, "element_spec") and hasattr(x, "take"):
+        try:
+            batch = next(iter(x.take(1)), None)
+        except Exception:  # noqa: BLE001 (a pipeline that fails here fails its replay too)
+            return None
+        x = np.asarray(batch[0] if isinstance(batch, tuple) else batch) if batch is not None else None
     if isinstance(x, np.ndarray) and x.dtype != object and x.ndim >= 2:
         return x[:16].astype(keras.config.floatx())
     return None
@@ -223,10 +230,11 @@ def keras_architecture(model, x=None):
     """A new model of Keras' own classes with `model`'s layers (their settings, not their weights),
     each computing with the layer's own activation function: a Sequential or functional model as
     keras.models.clone_model copies it, any other model (a subclass of keras.Model) as a
-    Sequential of its layers in the order, of at most four, whose outputs for the examples `x`
-    are the model's (else in the order it made them). The model's class is not used, so its own
-    `call` or `train_step` does not run in the replay; a function of its own named like one of
-    Keras' (`def sigmoid`) stays its own. Raises TypeError for a layer class that is not Keras'."""
+    Sequential of the layers its `call` used (those built) in the order, of at most four, whose
+    outputs for the examples `x` are the model's (else in the order it made them). The model's
+    class is not used, so its own `call` or `train_step` does not run in the replay; a function
+    of its own named like one of Keras' (`def sigmoid`) stays its own. Raises
+    TypeError for a layer class that is not Keras'."""
     from itertools import permutations
 
     def rebuilt(serialized):
@@ -247,7 +255,7 @@ def keras_architecture(model, x=None):
         warnings.simplefilter("ignore")
         if type(model).__module__.split(".")[0] == "keras" and type(model).__name__ in ("Sequential", "Functional"):
             return with_own_activations(rebuilt(keras.saving.serialize_keras_object(model)), model.layers)
-        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer) and layer.built]
         serialized = [keras.saving.serialize_keras_object(layer) for layer in layers]
         orders = list(permutations(range(len(layers)))) if x is not None and len(layers) <= 4 else []
         for order in orders:

@@ -336,3 +336,31 @@ def test_named_inputs_are_copied_when_fitted():
     named["celsius"][:, 0] = CELSIUS
     assert not np.any(recorded_fits(model)[0]["x"]["celsius"])
 
+
+
+def test_a_subclass_fitted_on_a_dataset_is_replayed_in_the_order_its_call_uses_its_layers():
+    """A subclass that made its output layer before its hidden one (and one it never uses), fitted
+    on a tf.data.Dataset: the replay took its layers in the order it made them, every one, when
+    the fit's data was not an array, and its copy learned another function."""
+    import tensorflow as tf
+
+    class TwoLayers(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.output_layer = keras.layers.Dense(1)
+            self.spare = keras.layers.Dense(5)  # never called
+            self.hidden = keras.layers.Dense(3)
+
+        def call(self, inputs):
+            return self.output_layer(self.hidden(inputs))
+
+    x = np.random.default_rng(0).normal(size=(64, 2))
+    y = x @ np.array([[2.0], [-1.0]]) + 0.5
+    keras.utils.set_random_seed(0)
+    model = TwoLayers()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.05))
+    model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(64), epochs=200, verbose=0)
+    assert np.max(np.abs(np.asarray(model(x)) - y)) < 0.05
+    copy = replay_training(model, seed=0)
+    assert [layer.units for layer in copy.layers] == [3, 1]
+    assert np.max(np.abs(np.asarray(copy(x)) - y)) < 0.05
