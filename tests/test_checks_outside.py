@@ -118,6 +118,16 @@ def test_an_answer_that_never_returns_costs_its_cell_and_the_kernel_goes_on():
     assert _errors(nb, "test_triple") == [] and _errors(nb, "later") == []
 
 
+def test_a_test_cell_named_in_test_cell_seconds_gets_its_own_time():
+    """test_cell_seconds gives the test cells that train a model again more time than any other
+    cell: an answer that takes 5 s passes there and times out in a cell with the 3 s timeout."""
+    nb = _notebook("import time\ndef double(x):\n    time.sleep(5)\n    return x * 2")
+    nb.cells.append(graded_cell("test_double_again", "check_equal('double(3)', double(3), 6)"))
+    nb = _run(nb, timeout=3, test_cell_seconds={"test_double": 60.0})
+    assert _errors(nb, "test_double") == []
+    assert [error.ename for error in _errors(nb, "test_double_again")] == ["CellTimeoutError"]
+
+
 def test_a_function_of_the_checks_is_called_back_and_a_model_of_the_answer_is_read_through():
     test = ("check_array('apply', apply(lambda z: z * 10, np.arange(3)), np.array([0, 10, 20]))\n"
             "counter = make_counter()\n"
