@@ -1,6 +1,7 @@
 # 학습 기록(training record): 이 노트북의 model.fit이 무엇으로 학습했는지 적어 두었다가, 채점 셀이 같은
 # 학습을 Keras의 기본 초기값에서 다시 해 보게 합니다 (손으로 넣은 가중치가 아니라 학습한 것인지 보려고).
 # 원본은 저장소의 course/training_record.py이며, Keras를 쓰는 강의에서 `course release`가 위 셀에 이어 넣습니다.
+import hashlib
 import inspect
 import warnings
 import weakref
@@ -24,7 +25,9 @@ def record_fits():
     validation_split, steps per epoch, the number of epochs it ran, its learning-rate callbacks
     (REPLAYED_CALLBACKS), the model's loss and its optimizer (the object, and its settings as
     keras.optimizers.serialize gives them before the step, or None for an optimizer that is not
-    Keras' own). Training itself behaves as before. The records are kept on the recording fit
+    Keras' own), the loss weights it was compiled with, each layer's settings and which of its
+    weights were trainable, and the weights it held at the end of every epoch (as fingerprints).
+    Training itself behaves as before. The records are kept on the recording fit
     (`keras.Model.fit.fits`, {model: [record, ...]}), which uses no name of the notebook's: it
     keeps working after `%reset`, and calling this again does nothing."""
     if getattr(keras.Model.fit, "records_fits", False):
@@ -33,7 +36,16 @@ def record_fits():
                                                   keras.callbacks.Callback)
     learning_arguments, replayed, array = LEARNING_ARGUMENTS, REPLAYED_CALLBACKS, np.array
     loss_on_probe, batches_of, layer_settings = _loss_on_probe, _batches_of, _layer_settings
+    trainable_flags, loss_weights_of, fingerprint = _trainable_flags, _loss_weights, _fingerprint
     fits = weakref.WeakKeyDictionary()
+
+    class WeightsSeen(keras_callback):  # the weights at each epoch's end: a checkpoint may load them
+        def __init__(self, seen):
+            super().__init__()
+            self.seen = seen
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.add(fingerprint(self.model.get_weights()))
 
     def kept(value):
         if isinstance(value, dict):  # named inputs: each copied (round 13 changed one after the fit)
@@ -47,9 +59,10 @@ def record_fits():
 
         def train_and_record(self, *args, **kwargs):
             try:
-                arguments = signature.bind(self, *args, **kwargs).arguments
+                bound = signature.bind(self, *args, **kwargs)
             except TypeError:
                 return train(self, *args, **kwargs)  # Keras' own error says what is wrong
+            arguments = dict(bound.arguments)
             optimizer = getattr(self, "optimizer", None)
             settings = (serialize(optimizer) if isinstance(optimizer, keras_optimizer)
                         and type(optimizer).__module__.split(".")[0] == "keras" else None)
@@ -59,10 +72,14 @@ def record_fits():
                                    if isinstance(callback, keras_callback) and type(callback).__name__ in replayed
                                    and type(callback).__module__.split(".")[0] == "keras"]
             record["loss_probe"] = loss_on_probe(record["loss"], record.get("y"))  # before it trains
-            record["layers"] = layer_settings(self)
-            result = train(self, *args, **kwargs)
+            record["loss_weights"] = loss_weights_of(self)
+            record["layers"], record["trainable"] = layer_settings(self), trainable_flags(self)
+            seen = record["weights_seen"] = set()
+            if kind == "fit" and isinstance(arguments.get("callbacks") or [], (list, tuple)):
+                bound.arguments["callbacks"] = [*(arguments.get("callbacks") or []), WeightsSeen(seen)]
+            result = train(*bound.args, **bound.kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
-            record["weights_after"] = [array(w) for w in self.get_weights()]
+            seen.add(fingerprint(self.get_weights()))
             if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
                 record["rates"] = [float(rate) for rate in getattr(result, "history", {}).get("learning_rate", [])]
             fits.setdefault(self, []).append(record)
@@ -96,19 +113,53 @@ def _batches_of(value, np=np, most=MAX_DATASET_BATCHES):
 
 
 def _layer_settings(model, keras=keras, warnings=warnings):
-    """Every layer's settings (get_config(), as text), to compare a model's layers when it was
-    fitted with its layers now (round 18 set a Rescaling layer's scale, 0 while the model
-    trained, to 1 after). Its modules are given as arguments: the recording fit uses no name of
-    the notebook's."""
+    """Every layer's settings (get_config(), as text, but whether it is trainable: the replay sets
+    that fit by fit), to compare a model's layers when it was fitted with its layers now (round
+    18 set a Rescaling layer's scale, 0 while the model trained, to 1 after). Its modules are
+    given as arguments: the recording fit uses no name of the notebook's."""
     def settings(layer):
         try:
-            return repr(layer.get_config())  # (not whether it is built yet)
+            config = dict(layer.get_config())
+            config.pop("trainable", None)
+            return repr(config)  # (not whether it is built yet)
         except Exception as error:  # noqa: BLE001 (a setting Keras cannot write down: compared as its error)
             return type(error).__name__
 
     with warnings.catch_warnings():  # Keras warns of a lambda activation, which is compared as text
         warnings.simplefilter("ignore")
         return [settings(layer) for layer in model.layers]
+
+
+def _trainable_flags(model):
+    """{layer name: (whether the layer is trainable, whether each of its weights is)} (round 19:
+    weights made untrainable one by one, which no layer setting shows, learned in the replay)."""
+    return {layer.name: (bool(layer.trainable), [bool(weight.trainable) for weight in layer.weights])
+            for layer in model.layers}
+
+
+def _loss_weights(model):
+    """The loss_weights `model` was compiled with, as numbers (round 19: loss_weights=0.0, which
+    the replay did not compile with, trained nothing), or None."""
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    weights = config.get("loss_weights")
+    if weights is None:
+        return None
+    try:
+        if isinstance(weights, dict):
+            return {str(key): float(value) for key, value in weights.items()}
+        return [float(value) for value in weights] if isinstance(weights, (list, tuple)) else float(weights)
+    except (TypeError, ValueError):
+        return "unreadable"  # the replay refuses it
+
+
+def _fingerprint(weights, hashlib=hashlib, np=np):
+    """A digest of a list of weight arrays (their shapes and float32 values)."""
+    digest = hashlib.sha256()
+    for weight in weights:
+        weight = np.ascontiguousarray(weight, dtype=np.float32)
+        digest.update(repr(weight.shape).encode())
+        digest.update(weight.tobytes())
+    return digest.hexdigest()
 
 
 def _loss_on_probe(loss, y, np=np, keras=keras):
@@ -164,12 +215,19 @@ def replay_training(model, seed):
     Raises ValueError for a fit whose optimizer is not Keras' own, and for a model whose layers'
     settings are not those it was fitted with or whose weights are not those its last fit left
     (round 18 put weights in by hand after a fit that learned nothing because of a setting, a loss
-    or an activation that answered otherwise afterwards: the replay then learned)."""
+    or an activation that answered otherwise afterwards: the replay then learned); weights a fit
+    held at the end of one of its epochs count as its own (a checkpoint loaded after it). Raises
+    ValueError too for a model whose class of its own does more than say how it is built and
+    what it computes (OWN_CLASS_METHODS: round 19's train_step made a fit learn nothing that the
+    replay, with Keras' train_step, learned from), and for loss weights it cannot read."""
     fits = recorded_fits(model)
     if any(fit["settings"] is None for fit in fits):
         raise ValueError("replay_training: the model was fitted with an optimizer that is not Keras' own")
-    if fits and (any(fit["layers"] != _layer_settings(model) for fit in fits) or not all(
-            np.array_equal(before, now) for before, now in zip(fits[-1]["weights_after"], model.get_weights()))):
+    if any(fit.get("loss_weights") == "unreadable" for fit in fits):
+        raise ValueError("replay_training: the model was compiled with loss_weights that are not numbers")
+    _refuse_own_training(model)
+    if fits and (any(fit["layers"] != _layer_settings(model) for fit in fits)
+                 or _fingerprint(model.get_weights()) not in fits[-1]["weights_seen"]):
         raise ValueError("replay_training: 모델의 층이나 가중치가 마지막 fit 뒤에 바뀌었습니다: 채점하는 것은 fit이 "
                          "남긴 모델입니다 (the model's layers or weights changed after its last fit)")
     keras.utils.set_random_seed(seed)
@@ -178,7 +236,7 @@ def replay_training(model, seed):
         if not isinstance(layer, keras.layers.Normalization):  # (which keeps what adapt() computed)
             layer.set_weights([np.asarray(keras.initializers.GlorotUniform(seed=seed + number)(np.shape(w)))
                                if np.ndim(w) > 1 else np.zeros(np.shape(w)) for w in layer.get_weights()])
-    optimizer = loss = None
+    optimizer = loss = loss_weights = None
     settings = None
     for fit in fits:
         if fit.get("loss_probe") != _loss_on_probe(fit["loss"], fit.get("y")):
@@ -186,11 +244,15 @@ def replay_training(model, seed):
                              "was fitted")
         changed = {key for key in {*fit["settings"]["config"], *(settings or {}).get("config", {})}
                    if fit["settings"]["config"].get(key) != (settings or {}).get("config", {}).get(key)}
-        if fit["optimizer"] is not optimizer or fit["loss"] is not loss or not changed <= {"learning_rate"}:
-            copy.compile(loss=fit["loss"], optimizer=keras.optimizers.deserialize(fit["settings"]))
+        _set_trainable(copy, fit.get("trainable", {}))
+        if fit["optimizer"] is not optimizer or fit["loss"] is not loss or not changed <= {"learning_rate"} \
+                or fit.get("loss_weights") != loss_weights:
+            copy.compile(loss=fit["loss"], loss_weights=fit.get("loss_weights"),
+                         optimizer=keras.optimizers.deserialize(fit["settings"]))
         elif changed:  # the rate set on the same optimizer between two fits
             copy.optimizer.learning_rate = fit["settings"]["config"]["learning_rate"]
         optimizer, loss, settings = fit["optimizer"], fit["loss"], fit["settings"]
+        loss_weights = fit.get("loss_weights")
         arguments = {name: fit[name] for name in LEARNING_ARGUMENTS if name in fit}
         if fit.get("kind") == "train_on_batch":
             copy.train_on_batch(**{name: value for name, value in arguments.items()
@@ -198,6 +260,38 @@ def replay_training(model, seed):
         else:
             copy.fit(**_as_dataset(arguments), epochs=fit["epochs"], callbacks=_rate_callbacks(fit), verbose=0)
     return copy
+
+
+# What a model class of the notebook's own may define of what keras.Model has: how it is built
+# and what it computes (methods of its own that Keras does not call are its business)
+OWN_CLASS_METHODS = {"__init__", "build", "call", "get_config", "from_config", "compute_output_shape",
+                     "__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"}
+
+
+def _refuse_own_training(model):
+    """Raise ValueError where a class of `model`'s that is not Keras' own defines anything that
+    keras.Model has other than OWN_CLASS_METHODS (train_step, compute_loss, get_weights,
+    __call__...): the replay trains Keras' classes, and could not be said to train as the
+    model did."""
+    for cls in type(model).__mro__:
+        if cls.__module__.split(".")[0] in ("keras", "builtins", "tensorflow"):
+            continue
+        own = sorted(name for name in vars(cls) if name not in OWN_CLASS_METHODS and hasattr(keras.Model, name))
+        if own:
+            raise ValueError(f"replay_training: 모델 클래스 {cls.__name__}이(가) 학습에 쓰이는 메서드 {own}를 "
+                             "직접 정의합니다: __init__과 call(그리고 build)만 정의하세요 (a model class of its own "
+                             "may define only how it is built and what it computes)")
+
+
+def _set_trainable(copy, flags):
+    """Make the copy's layers and weights trainable as a fit's record says (_trainable_flags), by
+    layer name (a layer frozen for the first fit, then trained)."""
+    for layer in copy.layers:
+        if layer.name in flags:
+            trainable, each = flags[layer.name]
+            layer.trainable = trainable
+            for weight, flag in zip(layer.weights, each):
+                weight.trainable = flag
 
 
 def _first_examples(fits):

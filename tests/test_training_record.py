@@ -77,11 +77,13 @@ def test_weights_put_in_by_hand_are_not_learned_again(forgery):
             replay_training(model, seed=0)
 
 
-@pytest.mark.parametrize("kind", ["honest", "train_step_sets_weights"])
+@pytest.mark.parametrize("kind", ["honest", "train_step_sets_weights", "train_step_learns_nothing"])
 def test_a_model_of_its_own_class_is_replayed_as_keras_layers(kind):
     """The replay builds its copy of Keras' classes, not of the answer's: a subclass of keras.Model
     whose train_step put in w = 1.8, b = 32 (and counted an update) learned them again in the
-    copy when the copy was of its own class; an honest subclass still learns its line."""
+    copy when the copy was of its own class; round 19's train_step applied no update to weights
+    set before the fit, and the copy, with Keras' train_step, learned. A class that defines its
+    own training is not replayed; an honest subclass (__init__ and call) still learns its line."""
     class CelsiusNet(keras.Model):
         def __init__(self):
             super().__init__()
@@ -90,24 +92,30 @@ def test_a_model_of_its_own_class_is_replayed_as_keras_layers(kind):
         def call(self, inputs):
             return self.line(inputs)
 
+    class OwnStep(CelsiusNet):
         def train_step(self, data):
-            if kind == "honest":
-                return super().train_step(data)
             self.optimizer.apply([keras.ops.zeros_like(v) for v in self.trainable_variables], self.trainable_variables)
-            self.line.kernel.assign([[1.8]])
-            self.line.bias.assign([32.0])
+            if kind == "train_step_sets_weights":
+                self.line.kernel.assign([[1.8]])
+                self.line.bias.assign([32.0])
             return {"loss": keras.ops.zeros(())}
 
     keras.utils.set_random_seed(0)
-    model = CelsiusNet()
+    model = CelsiusNet() if kind == "honest" else OwnStep()
     model(np.zeros((1, 1)))
+    if kind == "train_step_learns_nothing":
+        model.set_weights([np.array([[1.8]]), np.array([32.0])])
     model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
     model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=1 if kind != "honest" else 150, batch_size=7, verbose=0)
     assert _weights(model) == [1.8, 32.0] if kind != "honest" else abs(_weights(model)[1] - 32) < 1
+    if kind != "honest":
+        with pytest.raises(ValueError, match="train_step"):
+            replay_training(model, seed=0)
+        return
     copy = replay_training(model, seed=0)
     assert type(copy) is keras.Sequential
     w, b = _weights(copy)
-    assert (abs(w - 1.8) < 0.05 and abs(b - 32) < 1) == (kind == "honest"), (kind, w, b)
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
 
 
 @pytest.mark.parametrize("forgery", ["loss_read_a_flag", "activation_named_like_keras"])
@@ -364,3 +372,46 @@ def test_a_subclass_fitted_on_a_dataset_is_replayed_in_the_order_its_call_uses_i
     copy = replay_training(model, seed=0)
     assert [layer.units for layer in copy.layers] == [3, 1]
     assert np.max(np.abs(np.asarray(copy(x)) - y)) < 0.05
+
+
+@pytest.mark.parametrize("forgery", ["loss_weights_zero", "weights_not_trainable"])
+def test_a_fit_that_learned_nothing_by_a_setting_the_replay_did_not_copy_learns_nothing_again(forgery):
+    """Round 19: weights put in by hand before a fit compiled with loss_weights=0.0, or whose
+    weights were made untrainable one by one (no layer setting shows it), learned nothing; the
+    replay, compiled without the loss weights and with every weight trainable, learned the line."""
+    model = _line_model()
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    dense = model.layers[0]
+    if forgery == "weights_not_trainable":
+        dense.kernel.trainable = dense.bias.trainable = False
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0),
+                  loss_weights=0.0 if forgery == "loss_weights_zero" else None)
+    model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+    if forgery == "weights_not_trainable":
+        dense.kernel.trainable = dense.bias.trainable = True
+    assert _weights(model) == [1.8, 32.0]
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(b - 32) > 5, (forgery, w, b)
+
+
+@pytest.mark.parametrize("way", ["layer_frozen_then_trained", "best_epoch_checkpoint_loaded"])
+def test_honest_fits_that_change_trainable_or_load_a_checkpoint_are_replayed(way, tmp_path):
+    """Round 19's honest answers that lost the replay: the layer frozen for a first fit, then
+    trained (its settings differed between the fits), and the weights of the best epoch loaded
+    from a ModelCheckpoint after the fit (not the weights the fit ended with)."""
+    model = _line_model()
+    if way == "layer_frozen_then_trained":
+        model.layers[0].trainable = False
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.fit(CELSIUS, FAHRENHEIT, epochs=2, batch_size=1, verbose=0)
+        model.layers[0].trainable = True
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+    else:
+        best = str(tmp_path / "best.weights.h5")
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=[
+            keras.callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True, save_weights_only=True)])
+        model.load_weights(best)
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (way, w, b)
