@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import zmq
 
 from course.answer_wire import (
     TAG,
@@ -24,7 +25,7 @@ from course.answer_wire import (
     table_to_wire,
 )
 
-MAX_PROMPT_CHARS = 96 * 2 ** 20  # one message of the kernel's
+MAX_PROMPT_CHARS = 96 * 2 ** 20  # one message of the kernel's (the grader's sockets drop one over 64 MiB first)
 MAX_TEXT = 2_000
 FIRST_MESSAGE_SECONDS = 5.0  # after which the kernel's first message is taken to be lost
 # The numbers an array an answer hands to a function of the checks' may hold (they are called with
@@ -159,6 +160,19 @@ def _exact(value, kind, op):
     return value
 
 
+def answers_client_context(max_message_bytes):
+    """A ZeroMQ context for a client the checks talk to a kernel with: its sockets drop a message
+    part over `max_message_bytes` (which also drops the connection), keep 4 of the kernel's
+    outputs unread (the rest are dropped: round 14 piled up 7 GB), give up a send after 10 s and
+    keep nothing unsent when closed, so that a kernel that is gone cannot hold the grader."""
+    context = zmq.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+    context.setsockopt(zmq.RCVHWM, 4)
+    context.setsockopt(zmq.SNDTIMEO, 10_000)
+    context.setsockopt(zmq.LINGER, 0)
+    return context
+
+
 class Session:
     """One test cell's conversation with the student's kernel (course/answer_server.py): `client`
     is a blocking jupyter_client to it, `deadline` the time.monotonic() by which it must be over,
@@ -182,7 +196,7 @@ class Session:
             # drops it; it happened under load in CI). The kernel then waits for an answer: ask
             # again. Its "ready", if it was only slow, is taken as well.
             self.secret = secrets.token_hex(16)
-            self.client.input(json.dumps({"op": "hello", "secret": self.secret}))
+            self._say({"op": "hello", "secret": self.secret})
             first = self._next(accept=(self.secret, None))
         if first.get("op") not in ("ready", "result"):
             raise AnswersUnreadable("the kernel did not start answering")
@@ -192,7 +206,10 @@ class Session:
         conversation; whether it did."""
         if self.open:
             self.open = False
-            self.client.input(json.dumps({"op": "done"}))
+            try:
+                self._say({"op": "done"})
+            except AnswersUnreadable:
+                return False
         end = min(self.deadline, time.monotonic() + seconds)
         while self.reply is None and time.monotonic() < end:
             self._read_reply(min(0.2, max(end - time.monotonic(), 0.01)))
@@ -216,8 +233,18 @@ class Session:
         # code of the student's that writes to the channel itself (a route around input(), which
         # raises while the checks run) does not know it, having read no message (round 14)
         self.secret = secrets.token_hex(16)
-        self.client.input(json.dumps({**message, "secret": self.secret}, allow_nan=True))
+        self._say({**message, "secret": self.secret})
         return self._next()
+
+    def _say(self, message):
+        """Send `message` to the kernel; AnswersUnreadable where it cannot be sent (the client's
+        sockets give up after a while, answers_client_context: a message over the sockets' limit
+        drops the connection, and a send to a kernel no longer there waited forever, round 19)."""
+        try:
+            self.client.input(json.dumps(message, allow_nan=True))
+        except zmq.ZMQError as error:
+            self.open = False
+            raise AnswersUnreadable(f"the checks could not send to the kernel: {error}") from None
 
     def _next(self, wait=None, accept=None):
         """The kernel's next message (a dict) that answers the checks' last one (carries back its

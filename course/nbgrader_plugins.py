@@ -28,7 +28,6 @@ from pathlib import Path
 
 import jinja2
 import psutil
-import zmq
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.client import timestamp
@@ -42,7 +41,7 @@ from traitlets import Bool, Dict, Float, Integer, Unicode
 
 from course import cells
 from course.answer_client import checker_namespace, run_test_cell
-from course.answer_session import AnswersUnreadable, AnswerTimeout, KernelGone, Session
+from course.answer_session import AnswersUnreadable, AnswerTimeout, KernelGone, Session, answers_client_context
 from course.cell_names import defined_and_read
 from course.cpu_watch import CpuWatch
 from course.kernel_zygote import LIBRARIES_CHANGED
@@ -668,11 +667,7 @@ class ResilientExecute(Execute):
             # a session of its own: a client with the grader's session would share its sockets'
             # identity, and the kernel's replies to the grader's cells could come to this one;
             # and, as the grader's, sockets that drop a message part past the sandbox's limit
-            context = zmq.Context()
-            context.setsockopt(zmq.MAXMSGSIZE, getattr(self.km, "max_message_bytes", 64 * 2 ** 20))
-            # its output channel is never read (what the student's code prints while the checks
-            # call it): a few messages wait there, the rest are dropped (round 14 piled up 7 GB)
-            context.setsockopt(zmq.RCVHWM, 4)
+            context = answers_client_context(getattr(self.km, "max_message_bytes", 64 * 2 ** 20))
             self._answers_client = BlockingKernelClient(context=context)
             self._answers_client._created_context = True  # destroyed with its channels
             self._answers_client.load_connection_info(self.km.get_connection_info())
@@ -857,7 +852,7 @@ class ResilientExecute(Execute):
                                                                          self._handed[index])
                     continue
                 try:
-                    with self._cpu_watch():  # a replay past the budget dies: restarted again
+                    with self._cpu_watch(graded):  # a replay past the budget dies: restarted again
                         await self.async_execute_cell(copy.deepcopy(graded), index, store_history=False)
                 finally:
                     self.nb.cells[index] = graded  # nbclient stores the copy it ran

@@ -73,13 +73,18 @@ def record_fits():
                                    and type(callback).__module__.split(".")[0] == "keras"]
             record["loss_probe"] = loss_on_probe(record["loss"], record.get("y"))  # before it trains
             record["loss_weights"] = loss_weights_of(self)
-            record["layers"], record["trainable"] = layer_settings(self), trainable_flags(self)
+            settings_before, record["trainable"] = layer_settings(self), trainable_flags(self)
             seen = record["weights_seen"] = set()
             if kind == "fit" and isinstance(arguments.get("callbacks") or [], (list, tuple)):
                 bound.arguments["callbacks"] = [*(arguments.get("callbacks") or []), WeightsSeen(seen)]
             result = train(*bound.args, **bound.kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
             seen.add(fingerprint(self.get_weights()))
+            # the settings it was fitted with: after the fit, which builds a layer a subclass makes
+            # in build() (round 19), and never equal to any where they changed while it ran
+            record["layers"] = layer_settings(self)
+            if len(settings_before) == len(record["layers"]) and settings_before != record["layers"]:
+                record["layers"] = ["changed while fitting"]
             if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
                 record["rates"] = [float(rate) for rate in getattr(result, "history", {}).get("learning_rate", [])]
             fits.setdefault(self, []).append(record)
@@ -232,6 +237,8 @@ def replay_training(model, seed):
                          "남긴 모델입니다 (the model's layers or weights changed after its last fit)")
     keras.utils.set_random_seed(seed)
     copy = keras_architecture(model, _first_examples(fits))
+    if fits:
+        _refuse_other_gradients(model, copy, _first_examples(fits))
     for number, layer in enumerate(copy.layers):
         if not isinstance(layer, keras.layers.Normalization):  # (which keeps what adapt() computed)
             layer.set_weights([np.asarray(keras.initializers.GlorotUniform(seed=seed + number)(np.shape(w)))
@@ -281,6 +288,67 @@ def _refuse_own_training(model):
             raise ValueError(f"replay_training: 모델 클래스 {cls.__name__}이(가) 학습에 쓰이는 메서드 {own}를 "
                              "직접 정의합니다: __init__과 call(그리고 build)만 정의하세요 (a model class of its own "
                              "may define only how it is built and what it computes)")
+
+
+def _refuse_other_gradients(model, copy, x):
+    """For a model of a class of the notebook's own: raise ValueError unless, for the examples x
+    it was fitted on and in training (as fit calls it), its outputs, its added losses and their
+    gradients for each of its layers' weights are those of `copy` (keras_architecture: Keras'
+    layers) with the same weights: the model's own, and those moved at random (a loss added to
+    hold the weights where they were put in is 0 there, and so is its gradient). Round 19's
+    `call` stopped the gradient, so the fit learned nothing, and the copy learned. The model's
+    variables are left as they were."""
+    import tensorflow as tf
+
+    if type(model).__module__.split(".")[0] == "keras" and type(model).__name__ in ("Sequential", "Functional"):
+        return
+    own = {layer.name: layer for layer in model.layers}
+    if x is None or any(layer.name not in own for layer in copy.layers):
+        raise ValueError("replay_training: 직접 만든 모델 클래스는 배열로 fit한 것만 다시 학습해 볼 수 있습니다 "
+                         "(a model of its own class fitted on other than arrays cannot be replayed)")
+    saved = [np.array(variable) for variable in model.variables]
+    moves = np.random.default_rng(1)
+
+    def set_weights(moved):
+        for layer in copy.layers:
+            weights = own[layer.name].get_weights()
+            if moved and layer.trainable_weights:
+                weights = [w + moves.normal(size=np.shape(w)) * (0.5 * np.std(w) + 0.1) for w in weights]
+                own[layer.name].set_weights(weights)
+            layer.set_weights(weights)
+            if hasattr(layer, "seed_generator") and hasattr(own[layer.name], "seed_generator"):
+                layer.seed_generator.state.assign(own[layer.name].seed_generator.state)  # the same dropout
+
+    def computed(network, layers):
+        variables = [weight.value for layer in layers for weight in layer.weights]  # (TensorFlow's own)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            for variable in variables:
+                tape.watch(variable)
+            outputs = tf.convert_to_tensor(network(x, training=True))
+            mix = tf.constant(np.random.default_rng(0).normal(size=outputs.shape), dtype=outputs.dtype)
+            total = tf.reduce_sum(outputs * mix) + sum(tf.reduce_sum(loss) for loss in network.losses)
+        gradients = tape.gradient(total, variables)
+        return [np.asarray(outputs), np.asarray(total)] + [
+            np.zeros(variable.shape) if gradient is None else np.asarray(gradient)
+            for variable, gradient in zip(variables, gradients)]
+
+    try:
+        expected, found = [], []
+        for moved in (False, True):
+            set_weights(moved)
+            expected += computed(copy, copy.layers)
+            found += computed(model, [own[layer.name] for layer in copy.layers])
+    except Exception as error:  # noqa: BLE001 (TensorFlow's errors are of its own kinds)
+        raise ValueError(f"replay_training: the model's layers cannot be called as its call calls them: {error}") \
+            from None
+    finally:
+        for variable, value in zip(model.variables, saved):
+            variable.assign(value)
+    if len(found) != len(expected) or not all(
+            np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-3, atol=1e-5) for a, b in zip(found, expected)):
+        raise ValueError("replay_training: 모델의 call이 학습할 때 층들과 다르게 계산합니다 (출력, 더한 손실이나 "
+                         "기울기): 층을 차례로 부르기만 하세요 (the model's call computes, in training, other "
+                         "outputs, losses or gradients than its layers)")
 
 
 def _set_trainable(copy, flags):

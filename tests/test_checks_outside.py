@@ -320,3 +320,33 @@ def test_a_first_message_lost_on_the_way_is_asked_again(monkeypatch):
         assert session.finish()
     finally:
         manager.shutdown_kernel(now=True)
+
+
+def test_a_kernel_gone_after_a_message_over_the_limit_does_not_hold_the_checks():
+    """Round 19: an answer's message over the sockets' limit made ZeroMQ drop the connection; the
+    job's time limit then killed the kernel, and the checks' "done" waited forever for a peer to
+    send to (course grade never ended). Sends now give up (answers_client_context). Here the
+    socket has no peer from the start (ZMQ_IMMEDIATE: what a dropped connection leaves)."""
+    import threading
+
+    import zmq
+    from jupyter_client.blocking import BlockingKernelClient
+
+    from course.answer_session import answers_client_context
+
+    context = answers_client_context(64 * 2 ** 20)
+    context.setsockopt(zmq.IMMEDIATE, 1)
+    client = BlockingKernelClient(context=context)
+    client.load_connection_info({"transport": "ipc", "ip": "/nonexistent/kernel", "key": "", "shell_port": 1,
+                                 "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5})
+    client.start_channels()
+    try:
+        session = Session(client, time.monotonic() + 5, lambda: False)
+        session.open = True
+        finished = []
+        waiting = threading.Thread(target=lambda: finished.append(session.finish()), daemon=True)
+        waiting.start()
+        waiting.join(30)
+        assert finished == [False], "the checks still wait to send to a kernel that is gone"
+    finally:
+        client.stop_channels()

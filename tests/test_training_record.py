@@ -415,3 +415,61 @@ def test_honest_fits_that_change_trainable_or_load_a_checkpoint_are_replayed(way
         model.load_weights(best)
     w, b = _weights(replay_training(model, seed=0))
     assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (way, w, b)
+
+
+@pytest.mark.parametrize("kind", ["honest_with_dropout", "call_stops_the_gradient", "call_adds_a_loss",
+                                  "call_stops_the_gradient_only_in_training"])
+def test_a_subclass_whose_call_trains_otherwise_than_its_layers_is_not_replayed(kind):
+    """Round 19: a subclass whose call gave its layers' outputs but stopped their gradient (or
+    added a loss that held the weights where they were put in) learned nothing in the fit, and the
+    copy, Keras' layers called in turn, learned the line. An honest subclass (with a Dropout,
+    whose random mask the check draws alike) is replayed."""
+    hand = [np.array([[1.8]]), np.array([32.0])]
+
+    class CelsiusNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = keras.layers.Dropout(0.5 if kind == "honest_with_dropout" else 0.0)
+            self.line = keras.layers.Dense(1)
+
+        def call(self, inputs, training=False):
+            outputs = self.line(self.drop(inputs, training=training))
+            if kind == "call_stops_the_gradient" or (kind.endswith("only_in_training") and training):
+                return keras.ops.stop_gradient(outputs) + 0.0 * outputs
+            if kind == "call_adds_a_loss":
+                self.add_loss(1e6 * keras.ops.sum(keras.ops.square(self.line.kernel - 1.8)))
+            return outputs
+
+    keras.utils.set_random_seed(0)
+    model = CelsiusNet()
+    model(np.zeros((1, 1)))
+    if kind != "honest_with_dropout":
+        model.set_weights(hand)
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+    if kind != "honest_with_dropout":
+        with pytest.raises(ValueError, match="call"):
+            replay_training(model, seed=0)
+        return
+    w, b = _weights(replay_training(model, seed=0))
+    assert b > 10, (w, b)  # it learns (with half its input dropped at random, not the line)
+
+
+def test_a_subclass_that_makes_its_layer_in_build_is_replayed():
+    """Round 19's honest answer: a subclass that makes its Dense in build(), which the fit calls:
+    its layers before the fit were none, and the replay was refused as if they had changed."""
+    class CelsiusNet(keras.Model):
+        def build(self, input_shape):
+            self.line = keras.layers.Dense(1)
+            self.line.build(input_shape)
+            super().build(input_shape)
+
+        def call(self, inputs):
+            return self.line(inputs)
+
+    keras.utils.set_random_seed(0)
+    model = CelsiusNet()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+    w, b = _weights(replay_training(model, seed=0))
+    assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
