@@ -743,7 +743,7 @@ class ResilientExecute(Execute):
                 return cell, resources
             if watch.fired:  # the watch killed the kernel: whatever nbclient saw, the cell is done
                 failure = _error("CellTimeoutError", CELL_CPU_LIMIT.format(
-                    seconds=f"{watch.budget:g}", used=f"{watch.used:.1f}"))
+                    seconds=f"{self._own_seconds(cell) or self.max_cell_cpu_seconds:g}", used=f"{watch.used:.1f}"))
             if failure == "died":
                 self._recover()
                 if self.checks_outside_kernel and cells.is_test(cell):

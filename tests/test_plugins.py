@@ -272,7 +272,7 @@ def _run(nb, script, monkeypatch, **settings):
     kernel = Kernel(script)
     monkeypatch.setattr(ExecutePreprocessor, "preprocess_cell",
                         lambda self, code, resources, index: kernel.execute(self, code, resources, index))
-    monkeypatch.setattr(ResilientExecute, "_cpu_watch", lambda self: _Watch(kernel))
+    monkeypatch.setattr(ResilientExecute, "_cpu_watch", lambda self, cell: _Watch(kernel))
     executor = _executor(**settings)
     executor.nb, executor.km, executor.kc = nb, kernel, kernel
     executor.async_execute_cell = kernel.execute_cell
