@@ -16,6 +16,14 @@ LEARNING_ARGUMENTS = ("x", "y", "batch_size", "shuffle", "class_weight", "sample
 # Callbacks that only set the learning rate, with no code of the student's that could reach the
 # model: they are replayed too (others, which could set weights, are not)
 REPLAYED_CALLBACKS = ("LearningRateScheduler", "ReduceLROnPlateau")
+# Keras' own callbacks whose code (none of the notebook's) sets no weight a fit did not hold and
+# no setting the replay does not set again: every other callback (the notebook's own, a
+# LambdaCallback, a LearningRateScheduler's schedule function) is watched while it runs
+TRUSTED_CALLBACKS = ("ReduceLROnPlateau", "EarlyStopping", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN",
+                     "TensorBoard", "ProgbarLogger", "History")
+CALLBACK_HOOKS = tuple(f"on_{when}_{edge}" for when in ("train", "test", "predict", "epoch", "batch",
+                                                        "train_batch", "test_batch", "predict_batch")
+                       for edge in ("begin", "end"))
 
 
 def record_fits():
@@ -39,6 +47,8 @@ def record_fits():
     trainable_flags, loss_weights_of, fingerprint = _trainable_flags, _loss_weights, _fingerprint
     fits = weakref.WeakKeyDictionary()
 
+    trusted, hooks = TRUSTED_CALLBACKS, CALLBACK_HOOKS
+
     class WeightsSeen(keras_callback):  # the weights at each epoch's end: a checkpoint may load them
         def __init__(self, seen):
             super().__init__()
@@ -46,6 +56,45 @@ def record_fits():
 
         def on_epoch_end(self, epoch, logs=None):
             self.seen.add(fingerprint(self.model.get_weights()))
+
+    class Watched(keras_callback):  # a callback that may change nothing the replay does not replay
+        def __init__(self, inner, record, rates_set):
+            super().__init__()
+            self.inner, self.record, self.rates_set = inner, record, rates_set
+
+        def set_model(self, model):
+            super().set_model(model)
+            self.inner.set_model(model)
+
+        def set_params(self, params):
+            super().set_params(params)
+            self.inner.set_params(params)
+
+        def state(self):
+            optimizer = getattr(self.model, "optimizer", None)
+            config = dict(serialize(optimizer)["config"]) if isinstance(optimizer, keras_optimizer) else {}
+            if self.rates_set:
+                config.pop("learning_rate", None)
+            return fingerprint(self.model.get_weights()), repr(config)
+
+    def watching(name):
+        def hook(self, *args, **kwargs):
+            before = self.state()
+            result = getattr(self.inner, name)(*args, **kwargs)
+            if self.state() != before:
+                self.record["changed_by"] = type(self.inner).__name__
+            return result
+        return hook
+
+    for name in hooks:
+        setattr(Watched, name, watching(name))
+
+    def watched(callback, record):
+        kind = type(callback)
+        if kind.__module__.split(".")[0] == "keras" and kind.__name__ in trusted:
+            return callback
+        rates_set = kind.__module__.split(".")[0] == "keras" and kind.__name__ == "LearningRateScheduler"
+        return Watched(callback, record, rates_set)
 
     def kept(value):
         if isinstance(value, dict):  # named inputs: each copied (round 13 changed one after the fit)
@@ -75,8 +124,14 @@ def record_fits():
             record["loss_weights"] = loss_weights_of(self)
             settings_before, record["trainable"] = layer_settings(self), trainable_flags(self)
             seen = record["weights_seen"] = set()
+            if self not in fits:  # where the first fit started, layer by layer
+                record["weights_before"] = {layer.name: [array(w) for w in layer.get_weights()]
+                                            for layer in self.layers}
             if kind == "fit" and isinstance(arguments.get("callbacks") or [], (list, tuple)):
-                bound.arguments["callbacks"] = [*(arguments.get("callbacks") or []), WeightsSeen(seen)]
+                bound.arguments["callbacks"] = [*(watched(callback, record) for callback in arguments.get("callbacks")
+                                                  or []), WeightsSeen(seen)]
+            elif kind == "fit":
+                record["changed_by"] = "callbacks that are not a list"
             result = train(*bound.args, **bound.kwargs)
             record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
             seen.add(fingerprint(self.get_weights()))
@@ -135,10 +190,17 @@ def _layer_settings(model, keras=keras, warnings=warnings):
         return [settings(layer) for layer in model.layers]
 
 
-def _trainable_flags(model):
+def _weights_of(layer):
+    """A layer's weights, trainable or not, by name (the order Keras gives them changes with
+    their trainable flags). The reading of a student's cells flags a class that defines what the
+    checks read; `weights` is left unread here, which an honest class of the lessons defines."""
+    return sorted(layer.trainable_weights + layer.non_trainable_weights, key=lambda weight: weight.name)
+
+
+def _trainable_flags(model, weights_of=_weights_of):
     """{layer name: (whether the layer is trainable, whether each of its weights is)} (round 19:
     weights made untrainable one by one, which no layer setting shows, learned in the replay)."""
-    return {layer.name: (bool(layer.trainable), [bool(weight.trainable) for weight in layer.weights])
+    return {layer.name: (bool(layer.trainable), {weight.name: bool(weight.trainable) for weight in weights_of(layer)})
             for layer in model.layers}
 
 
@@ -203,12 +265,30 @@ def updates_of(model):
                if isinstance(getattr(optimizer, "iterations", None), keras.Variable))
 
 
-def replay_training(model, seed):
+def _moved(model, start, end, rtol=1e-3, atol=1e-6):
+    """How far the weights of `end` (a model whose layers are named as `model`'s) are from `start`
+    ({layer name: weights}): the length of their difference, 0.0 where every weight is within
+    rtol and atol of its start; None where `start` has none of the weights a fit trains (Keras
+    built the layers in the first fit: round 20's alternative made its Dense there, next to a
+    Normalization adapted before)."""
+    layers = {layer.name: layer for layer in end.layers}
+    pairs = [(a, b) for layer in model.layers if start.get(layer.name) and layer.name in layers
+             and layer.trainable_weights  # (a Normalization layer's statistics are no fit's to move)
+             for a, b in zip(start[layer.name], layers[layer.name].get_weights()) if np.shape(a) == np.shape(b)]
+    if not pairs:
+        return None
+    if all(np.allclose(b, a, rtol=rtol, atol=atol) for a, b in pairs):
+        return 0.0
+    return float(np.sqrt(sum(np.sum(np.square(np.asarray(b, float) - np.asarray(a, float))) for a, b in pairs)))
+
+
+def replay_training(model, seed, start=None):
     """A copy of Keras `model` (keras_architecture: Keras' own classes, none of the answer's code)
     trained again as this notebook trained it, from Keras' default
     initial weights instead of its own: kernels (2 or more axes) Glorot-uniform from `seed`, every
     other weight zero, except a Normalization layer's, which keep what adapt() computed from the
-    data. Then every fit and train_on_batch the notebook ran on `model` (recorded_fits), in order,
+    data (or, with `start`, {layer name: weights}, from those, where a layer has them). Then
+    every fit and train_on_batch the notebook ran on `model` (recorded_fits), in order,
     with the same data, batch size, shuffling, weights, validation_split and number of epochs,
     compiled with the same loss and optimizer settings (a new optimizer where the notebook
     compiled a new one; a learning rate set between two fits is set again); of the callbacks only
@@ -231,6 +311,14 @@ def replay_training(model, seed):
     if any(fit.get("loss_weights") == "unreadable" for fit in fits):
         raise ValueError("replay_training: the model was compiled with loss_weights that are not numbers")
     _refuse_own_training(model)
+    changed_by = next((fit["changed_by"] for fit in fits if fit.get("changed_by")), None)
+    if changed_by:
+        raise ValueError(f"replay_training: fit에 준 callback({changed_by})이 학습 중에 가중치나 옵티마이저 "
+                         "설정을 바꿨습니다: 학습률은 keras.callbacks.LearningRateScheduler로 바꾸세요 (a callback "
+                         "changed the weights or the optimizer's settings while the model was fitted)")
+    if fits and _moved(model, fits[0].get("weights_before") or {}, model) == 0.0:
+        raise ValueError("replay_training: fit이 가중치를 바꾸지 않았습니다: 가중치는 fit 전에 넣은 그대로입니다 "
+                         "(the model's fits left its weights where they were before the first fit)")
     if fits and (any(fit["layers"] != _layer_settings(model) for fit in fits)
                  or _fingerprint(model.get_weights()) not in fits[-1]["weights_seen"]):
         raise ValueError("replay_training: 모델의 층이나 가중치가 마지막 fit 뒤에 바뀌었습니다: 채점하는 것은 fit이 "
@@ -240,7 +328,10 @@ def replay_training(model, seed):
     if fits:
         _refuse_other_gradients(model, copy, _first_examples(fits))
     for number, layer in enumerate(copy.layers):
-        if not isinstance(layer, keras.layers.Normalization):  # (which keeps what adapt() computed)
+        if start and start.get(layer.name) and [np.shape(w) for w in start[layer.name]] == [
+                np.shape(w) for w in layer.get_weights()]:
+            layer.set_weights(start[layer.name])
+        elif not isinstance(layer, keras.layers.Normalization):  # (which keeps what adapt() computed)
             layer.set_weights([np.asarray(keras.initializers.GlorotUniform(seed=seed + number)(np.shape(w)))
                                if np.ndim(w) > 1 else np.zeros(np.shape(w)) for w in layer.get_weights()])
     optimizer = loss = loss_weights = None
@@ -288,6 +379,13 @@ def _refuse_own_training(model):
             raise ValueError(f"replay_training: 모델 클래스 {cls.__name__}이(가) 학습에 쓰이는 메서드 {own}를 "
                              "직접 정의합니다: __init__과 call(그리고 build)만 정의하세요 (a model class of its own "
                              "may define only how it is built and what it computes)")
+    # a method of keras.Model's set on the model itself (round 20: self.train_step = self.still_step)
+    own = sorted(name for name, value in vars(model).items()
+                 if name not in OWN_CLASS_METHODS | {"loss"} and inspect.isfunction(getattr(keras.Model, name, None))
+                 and getattr(getattr(value, "__func__", value), "__module__", "").split(".")[0] != "keras")
+    if own:
+        raise ValueError(f"replay_training: 모델에 keras.Model의 메서드 {own}를 직접 넣었습니다 (the model's own "
+                         "attributes replace keras.Model's methods)")
 
 
 def _refuse_other_gradients(model, copy, x):
@@ -306,7 +404,7 @@ def _refuse_other_gradients(model, copy, x):
     if x is None or any(layer.name not in own for layer in copy.layers):
         raise ValueError("replay_training: 직접 만든 모델 클래스는 배열로 fit한 것만 다시 학습해 볼 수 있습니다 "
                          "(a model of its own class fitted on other than arrays cannot be replayed)")
-    saved = [np.array(variable) for variable in model.variables]
+    saved = model.get_weights()
     moves = np.random.default_rng(1)
 
     def set_weights(moved):
@@ -320,7 +418,7 @@ def _refuse_other_gradients(model, copy, x):
                 layer.seed_generator.state.assign(own[layer.name].seed_generator.state)  # the same dropout
 
     def computed(network, layers):
-        variables = [weight.value for layer in layers for weight in layer.weights]  # (TensorFlow's own)
+        variables = [weight.value for layer in layers for weight in _weights_of(layer)]  # (TensorFlow's own)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             for variable in variables:
                 tape.watch(variable)
@@ -342,8 +440,7 @@ def _refuse_other_gradients(model, copy, x):
         raise ValueError(f"replay_training: the model's layers cannot be called as its call calls them: {error}") \
             from None
     finally:
-        for variable, value in zip(model.variables, saved):
-            variable.assign(value)
+        model.set_weights(saved)
     if len(found) != len(expected) or not all(
             np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-3, atol=1e-5) for a, b in zip(found, expected)):
         raise ValueError("replay_training: 모델의 call이 학습할 때 층들과 다르게 계산합니다 (출력, 더한 손실이나 "
@@ -358,8 +455,8 @@ def _set_trainable(copy, flags):
         if layer.name in flags:
             trainable, each = flags[layer.name]
             layer.trainable = trainable
-            for weight, flag in zip(layer.weights, each):
-                weight.trainable = flag
+            for weight in _weights_of(layer):
+                weight.trainable = each.get(weight.name, weight.trainable)
 
 
 def _first_examples(fits):
@@ -372,6 +469,8 @@ def _first_examples(fits):
         except Exception:  # noqa: BLE001 (a pipeline that fails here fails its replay too)
             return None
         x = np.asarray(batch[0] if isinstance(batch, tuple) else batch) if batch is not None else None
+    if isinstance(x, np.ndarray) and x.dtype != object and x.ndim == 1:
+        x = x.reshape(-1, 1)  # one feature, as Keras reads it (round 20: a Sequential subclass fitted on celsius)
     if isinstance(x, np.ndarray) and x.dtype != object and x.ndim >= 2:
         return x[:16].astype(keras.config.floatx())
     return None
@@ -474,7 +573,23 @@ def replay_until(model, good, seeds):
     """replay_training(model, seed) for each of `seeds` in turn: the first copy for which
     good(copy) is true, else the last copy. Honest training can depend on where it starts (SGD at
     learning rate 10 with batch_size=1 learns AND from 8 of 12 of Keras' default starts), so it
-    counts if it learns from one of them; weights put in by hand learn from none."""
+    counts if it learns from one of them; weights put in by hand learn from none.
+    First, the fits are replayed from where the model's first fit started (`start` of
+    replay_training): the model's own fits must have moved its weights at least half as far as
+    that replay does. Raises ValueError where they did not (round 20: weights put in by hand
+    before a fit that barely moved, an activation that passed no gradient while the fit ran, an
+    optimizer whose state made every step nothing: the replay, which does not copy those, learned)."""
+    fits = recorded_fits(model)
+    start = fits[0].get("weights_before") if fits else None
+    if start:
+        faithful = replay_training(model, seed=0, start=start)
+        own, replayed = _moved(model, start, model), _moved(model, start, faithful)
+        if own is not None and replayed is not None and own < 0.5 * replayed:
+            raise ValueError(f"replay_training: 같은 시작 가중치에서 같은 fit을 다시 하면 가중치가 {replayed:.3g}만큼 "
+                             f"움직이는데, 이 모델의 fit은 {own:.3g}만큼만 움직였습니다: fit이 학습한 가중치가 "
+                             "아닙니다 "
+                             "(the model's fits moved its weights less than half as far as the same fits replayed "
+                             "from where they started)")
     for seed in seeds:
         copy = replay_training(model, seed)
         if good(copy):
