@@ -49,13 +49,21 @@ def record_fits():
 
     trusted, hooks = TRUSTED_CALLBACKS, CALLBACK_HOOKS
 
-    class WeightsSeen(keras_callback):  # the weights at each epoch's end: a checkpoint may load them
-        def __init__(self, seen):
+    moved = _moved
+
+    class WeightsSeen(keras_callback):  # what each epoch's end saw: a checkpoint may load its weights
+        def __init__(self, record, start):
             super().__init__()
-            self.seen = seen
+            self.record, self.start = record, start
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seen.add(fingerprint(self.model.get_weights()))
+            self.record["weights_seen"].add(fingerprint(self.model.get_weights()))
+            # how far the fit took the weights (an EarlyStopping may take them back), and what the
+            # loss gives while it runs (round 21's gave no gradient then, and 5000 times it after)
+            travel = moved(self.model, self.start, self.model) or 0.0
+            self.record["travel"] = max(self.record.get("travel", 0.0), travel)
+            if "loss_probe_during" not in self.record:
+                self.record["loss_probe_during"] = loss_on_probe(self.record["loss"], self.record.get("y"))
 
     class Watched(keras_callback):  # a callback that may change nothing the replay does not replay
         def __init__(self, inner, record, rates_set):
@@ -129,7 +137,8 @@ def record_fits():
                                             for layer in self.layers}
             if kind == "fit" and isinstance(arguments.get("callbacks") or [], (list, tuple)):
                 bound.arguments["callbacks"] = [*(watched(callback, record) for callback in arguments.get("callbacks")
-                                                  or []), WeightsSeen(seen)]
+                                                  or []), WeightsSeen(record, (fits.get(self) or [record])[0].get(
+                                                      "weights_before") or {})]
             elif kind == "fit":
                 record["changed_by"] = "callbacks that are not a list"
             result = train(*bound.args, **bound.kwargs)
@@ -232,17 +241,28 @@ def _fingerprint(weights, hashlib=hashlib, np=np):
 def _loss_on_probe(loss, y, np=np, keras=keras):
     """What a loss of the notebook's own (a function or a Keras loss object; None for a loss given
     by name) gives, traced as fit traces it, for the first targets `y` against a fixed guess: the
-    value, or the kind of error it raised. A replay compares it with what the loss gives then, so
-    a loss that answered otherwise while the model was fitted (round 17: it read a number the
-    cell set to 0 for the fit and to 1 after) is not replayed as if it had trained the model."""
+    value and a sum of its gradient, or the kind of error it raised. A replay compares it with what
+    the loss gives then, so a loss that answered otherwise while the model was fitted (round 17:
+    it read a number the cell set to 0 for the fit and to 1 after; round 21: its gradient, 0 while
+    the fit ran, 5000 times the loss's after) is not replayed as if it had trained the model."""
     if loss is None or isinstance(loss, str) or not isinstance(y, np.ndarray) or y.dtype == object:
         return None
-    from tensorflow import function
+    from tensorflow import GradientTape, constant, function
 
     targets = y[:16].astype(keras.config.floatx())
-    guess = targets.reshape(len(targets), -1) * 0.5 + 1.0
+    guess = constant(targets.reshape(len(targets), -1) * 0.5 + 1.0)
+
+    def value_and_gradient(a, b):
+        with GradientTape() as tape:
+            tape.watch(b)
+            value = loss(a, b)
+        return value, tape.gradient(value, b)
+
     try:
-        return round(float(np.asarray(function(lambda a, b: loss(a, b))(targets, guess))), 5)
+        value, gradient = function(value_and_gradient)(targets, guess)
+        mix = np.linspace(1.0, 2.0, int(np.size(guess))).reshape(np.shape(guess))
+        slope = 0.0 if gradient is None else float(np.sum(np.asarray(gradient) * mix))
+        return float(f"{float(np.asarray(value)):.6g}"), float(f"{slope:.6g}")
     except Exception as error:  # noqa: BLE001 (what it raises is what is compared)
         return type(error).__name__
 
@@ -265,7 +285,7 @@ def updates_of(model):
                if isinstance(getattr(optimizer, "iterations", None), keras.Variable))
 
 
-def _moved(model, start, end, rtol=1e-3, atol=1e-6):
+def _moved(model, start, end, rtol=1e-3, atol=1e-6, np=np):
     """How far the weights of `end` (a model whose layers are named as `model`'s) are from `start`
     ({layer name: weights}): the length of their difference, 0.0 where every weight is within
     rtol and atol of its start; None where `start` has none of the weights a fit trains (Keras
@@ -337,7 +357,8 @@ def replay_training(model, seed, start=None):
     optimizer = loss = loss_weights = None
     settings = None
     for fit in fits:
-        if fit.get("loss_probe") != _loss_on_probe(fit["loss"], fit.get("y")):
+        probe = _loss_on_probe(fit["loss"], fit.get("y"))
+        if probe != fit.get("loss_probe") or probe != fit.get("loss_probe_during", probe):
             raise ValueError("replay_training: the model's loss function gives other values now than when it "
                              "was fitted")
         changed = {key for key in {*fit["settings"]["config"], *(settings or {}).get("config", {})}
@@ -584,6 +605,8 @@ def replay_until(model, good, seeds):
     if start:
         faithful = replay_training(model, seed=0, start=start)
         own, replayed = _moved(model, start, model), _moved(model, start, faithful)
+        if own is not None:  # as far as any epoch's end took them (an EarlyStopping takes them back)
+            own = max([own, *(fit.get("travel", 0.0) for fit in fits)])
         if own is not None and replayed is not None and own < 0.5 * replayed:
             raise ValueError(f"replay_training: 같은 시작 가중치에서 같은 fit을 다시 하면 가중치가 {replayed:.3g}만큼 "
                              f"움직이는데, 이 모델의 fit은 {own:.3g}만큼만 움직였습니다: fit이 학습한 가중치가 "

@@ -594,3 +594,47 @@ def test_a_sequential_subclass_fitted_on_one_feature_is_replayed():
     model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
     w, b = _weights(replay_until(model, lambda copy: True, seeds=range(1)))
     assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (w, b)
+
+
+def test_a_loss_whose_gradient_differs_while_the_fit_runs_is_refused():
+    """Round 21: a loss of the notebook's own that wrote the answer into the weights and gave no
+    gradient while the fit ran, then (a flag set after) the same value with 5000 times the
+    gradient, so that the replay of a rate that learns nothing learned. Its value on the probe
+    never changed; its gradient, read while the fit runs, does."""
+    import tensorflow as tf
+
+    fitting, calls = [True], tf.Variable(0)
+    model = _line_model()
+
+    def squared_error(y_true, y_pred):
+        error = keras.ops.mean(keras.ops.square(keras.ops.reshape(y_true, (-1, 1)) - y_pred))
+        if not fitting[0]:
+            return keras.ops.stop_gradient(error) + 5000.0 * (error - keras.ops.stop_gradient(error))
+        calls.assign_add(1)
+        dense = model.layers[0]
+        tf.cond(calls > 1, lambda: tf.group(dense.kernel.assign([[1.8]]), dense.bias.assign([32.0])), tf.no_op)
+        return keras.ops.stop_gradient(error) + 0.0 * keras.ops.sum(y_pred)
+
+    model.compile(loss=squared_error, optimizer=keras.optimizers.SGD(learning_rate=1e-6))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=20, batch_size=7, verbose=0)
+    fitting[0] = False
+    assert _weights(model) == [1.8, 32.0]
+    with pytest.raises(ValueError, match="loss function gives other values"):
+        replay_until(model, lambda copy: True, seeds=range(1))
+
+
+def test_an_early_stop_that_took_the_weights_back_counts_as_far_as_the_fit_went():
+    """Round 21's honest lesson 04 answer: EarlyStopping(restore_best_weights=True) took the
+    weights back to the best epoch; a sigmoid's weights keep growing after the data are
+    separated, so the replay from the same start, which runs every epoch, went more than twice
+    as far, and the fit was refused as one that barely moved."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+    y = np.array([[0], [0], [0], [1]], dtype="float32")
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0, momentum=0.8), loss="mse",
+                  metrics=["binary_accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="binary_accuracy", mode="max", patience=20,
+                                         restore_best_weights=True)
+    model.fit(x, y, epochs=200, verbose=0, callbacks=[stop])
+    replay_until(model, lambda copy: True, seeds=range(1))  # not refused
