@@ -30,11 +30,14 @@ def record_fits():
     """From now on, every keras.Model.fit and train_on_batch in this Python process records, for
     replay_training(), what it trained with: its data (arrays, tensors, tables and lists copied
     into new arrays; a tf.data.Dataset as it is), batch size, shuffling, sample and class weights,
-    validation_split, steps per epoch, the number of epochs it ran, its learning-rate callbacks
-    (REPLAYED_CALLBACKS), the model's loss and its optimizer (the object, and its settings as
+    validation_split, steps per epoch, the number of epochs it ran and the learning rate each ran
+    with (read by a callback of its own, not from the History: round 22 passed one History twice,
+    which logged each epoch twice), its learning-rate callbacks (REPLAYED_CALLBACKS), the model's
+    loss and its optimizer (the object, and its settings as
     keras.optimizers.serialize gives them before the step, or None for an optimizer that is not
     Keras' own), the loss weights it was compiled with, each layer's settings and which of its
-    weights were trainable, and the weights it held at the end of every epoch (as fingerprints).
+    weights were trainable, the weights it held at the end of every epoch (as fingerprints) and
+    how far from where it started they were at the farthest (its travel).
     Training itself behaves as before. The records are kept on the recording fit
     (`keras.Model.fit.fits`, {model: [record, ...]}), which uses no name of the notebook's: it
     keeps working after `%reset`, and calling this again does nothing."""
@@ -47,21 +50,45 @@ def record_fits():
     trainable_flags, loss_weights_of, fingerprint = _trainable_flags, _loss_weights, _fingerprint
     fits = weakref.WeakKeyDictionary()
 
-    trusted, hooks = TRUSTED_CALLBACKS, CALLBACK_HOOKS
+    trusted, hooks, flatten = TRUSTED_CALLBACKS, CALLBACK_HOOKS, keras.tree.flatten
 
     moved = _moved
 
-    class WeightsSeen(keras_callback):  # what each epoch's end saw: a checkpoint may load its weights
-        def __init__(self, record, start):
+    class WeightsSeen(keras_callback):  # what the fit did, seen by a callback of the grader's, last in the list
+        def __init__(self, record, first):
             super().__init__()
-            self.record, self.start = record, start
+            self.record, self.first = record, first
+
+        def on_train_begin(self, logs=None):  # where this fit starts
+            self.start = self.weights_now()
+
+        def on_train_batch_end(self, batch, logs=None):
+            # a model whose first fit builds its layers has them after the first step: its fit starts there
+            if not self.start:
+                self.start = self.weights_now()
+                if self.first:
+                    self.record["weights_before"] = self.start
+
+        def weights_now(self):  # {layer name: weights}, or None before the layers are built
+            weights = {layer.name: [array(w) for w in layer.get_weights()] for layer in self.model.layers}
+            return weights if any(weights.values()) else None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            # the rate this epoch runs with, after the learning-rate callbacks set it (what the
+            # History logs can be made to say otherwise: a History passed twice logs each epoch twice)
+            try:
+                self.record["rates"].append(float(array(self.model.optimizer.learning_rate)))
+            except (AttributeError, TypeError, ValueError):
+                self.record["rates"].append(None)
 
         def on_epoch_end(self, epoch, logs=None):
+            self.record["epochs"] += 1
             self.record["weights_seen"].add(fingerprint(self.model.get_weights()))
-            # how far the fit took the weights (an EarlyStopping may take them back), and what the
-            # loss gives while it runs (round 21's gave no gradient then, and 5000 times it after)
-            travel = moved(self.model, self.start, self.model) or 0.0
-            self.record["travel"] = max(self.record.get("travel", 0.0), travel)
+            # how far this fit took the weights from where it started (an EarlyStopping may take
+            # them back; weights put in by hand between two fits are no fit's travel), and what
+            # the loss gives while it runs (round 21's gave no gradient then, and 5000 times it after)
+            travel = moved(self.model, self.start or {}, self.model) or 0.0
+            self.record["travel"] = max(self.record["travel"], travel)
             if "loss_probe_during" not in self.record:
                 self.record["loss_probe_during"] = loss_on_probe(self.record["loss"], self.record.get("y"))
 
@@ -70,27 +97,37 @@ def record_fits():
             super().__init__()
             self.inner, self.record, self.rates_set = inner, record, rates_set
 
-        def set_model(self, model):
+        def set_model(self, model):  # Keras' CallbackList calls it in every fit: watched too
             super().set_model(model)
+            before = self.state()
             self.inner.set_model(model)
+            self.changed(before)
 
         def set_params(self, params):
             super().set_params(params)
+            before = self.state()
             self.inner.set_params(params)
+            self.changed(before)
 
-        def state(self):
+        def state(self):  # the weights, the optimizer's variables (Adam's moments) and its settings
             optimizer = getattr(self.model, "optimizer", None)
-            config = dict(serialize(optimizer)["config"]) if isinstance(optimizer, keras_optimizer) else {}
+            if not isinstance(optimizer, keras_optimizer):
+                return fingerprint(self.model.get_weights()), None
+            config = dict(serialize(optimizer)["config"])
+            variables = [v for v in optimizer.variables if not (self.rates_set and v.name == "learning_rate")]
             if self.rates_set:
                 config.pop("learning_rate", None)
-            return fingerprint(self.model.get_weights()), repr(config)
+            return fingerprint(self.model.get_weights()), fingerprint(variables), repr(config)
+
+        def changed(self, before):
+            if self.state() != before:
+                self.record["changed_by"] = type(self.inner).__name__
 
     def watching(name):
         def hook(self, *args, **kwargs):
             before = self.state()
             result = getattr(self.inner, name)(*args, **kwargs)
-            if self.state() != before:
-                self.record["changed_by"] = type(self.inner).__name__
+            self.changed(before)
             return result
         return hook
 
@@ -125,32 +162,33 @@ def record_fits():
                         and type(optimizer).__module__.split(".")[0] == "keras" else None)
             record = {"kind": kind, "optimizer": optimizer, "settings": settings, "loss": getattr(self, "loss", None),
                       **{name: kept(arguments[name]) for name in learning_arguments if name in arguments}}
-            record["callbacks"] = [callback for callback in arguments.get("callbacks") or []
+            # the callbacks as Keras reads them (a single one, or nested in lists: tree.flatten)
+            callbacks = flatten(arguments.get("callbacks")) if arguments.get("callbacks") is not None else []
+            record["callbacks"] = [callback for callback in callbacks
                                    if isinstance(callback, keras_callback) and type(callback).__name__ in replayed
                                    and type(callback).__module__.split(".")[0] == "keras"]
             record["loss_probe"] = loss_on_probe(record["loss"], record.get("y"))  # before it trains
             record["loss_weights"] = loss_weights_of(self)
             settings_before, record["trainable"] = layer_settings(self), trainable_flags(self)
             seen = record["weights_seen"] = set()
-            if self not in fits:  # where the first fit started, layer by layer
-                record["weights_before"] = {layer.name: [array(w) for w in layer.get_weights()]
-                                            for layer in self.layers}
-            if kind == "fit" and isinstance(arguments.get("callbacks") or [], (list, tuple)):
-                bound.arguments["callbacks"] = [*(watched(callback, record) for callback in arguments.get("callbacks")
-                                                  or []), WeightsSeen(record, (fits.get(self) or [record])[0].get(
-                                                      "weights_before") or {})]
-            elif kind == "fit":
-                record["changed_by"] = "callbacks that are not a list"
+            start = {layer.name: [array(w) for w in layer.get_weights()] for layer in self.layers}
+            first = self not in fits
+            if first:  # where the first fit started, layer by layer
+                record["weights_before"] = start
+            record["epochs"], record["rates"], record["travel"] = 0, [], 0.0
+            if kind == "fit":
+                bound.arguments["callbacks"] = [*(watched(callback, record) for callback in callbacks),
+                                                WeightsSeen(record, first)]
             result = train(*bound.args, **bound.kwargs)
-            record["epochs"] = len(getattr(result, "epoch", [])) if kind == "fit" else 1
+            if kind == "train_on_batch":
+                record["epochs"] = 1
+                record["travel"] = moved(self, start, self) or 0.0
             seen.add(fingerprint(self.get_weights()))
             # the settings it was fitted with: after the fit, which builds a layer a subclass makes
             # in build() (round 19), and never equal to any where they changed while it ran
             record["layers"] = layer_settings(self)
             if len(settings_before) == len(record["layers"]) and settings_before != record["layers"]:
                 record["layers"] = ["changed while fitting"]
-            if record["callbacks"]:  # the rates they set, as Keras logged them: what the replay sets
-                record["rates"] = [float(rate) for rate in getattr(result, "history", {}).get("learning_rate", [])]
             fits.setdefault(self, []).append(record)
             return result
 
@@ -555,11 +593,11 @@ def keras_architecture(model, x=None):
 
 def _rate_callbacks(fit):
     """The callbacks a recorded fit's replay runs: a LearningRateScheduler that sets, epoch by
-    epoch, the rates the fit's own learning-rate callbacks set (a schedule that answers otherwise
-    when it is called again, round 12, changes nothing), or, where Keras logged no rate for every
-    epoch, those callbacks themselves."""
+    epoch, the rates the fit's epochs ran with (a schedule that answers otherwise when it is
+    called again, round 12, changes nothing), or, where a rate could not be read, those
+    callbacks themselves."""
     rates, callbacks = fit.get("rates", []), fit.get("callbacks", [])
-    if callbacks and len(rates) == fit["epochs"]:
+    if callbacks and len(rates) == fit["epochs"] and None not in rates:
         return [keras.callbacks.LearningRateScheduler(lambda epoch, rate: rates[epoch])]
     return callbacks
 
@@ -597,16 +635,18 @@ def replay_until(model, good, seeds):
     counts if it learns from one of them; weights put in by hand learn from none.
     First, the fits are replayed from where the model's first fit started (`start` of
     replay_training): the model's own fits must have moved its weights at least half as far as
-    that replay does. Raises ValueError where they did not (round 20: weights put in by hand
-    before a fit that barely moved, an activation that passed no gradient while the fit ran, an
-    optimizer whose state made every step nothing: the replay, which does not copy those, learned)."""
+    that replay does, each fit counted from where it started (round 22 put weights in by hand
+    between two fits that learned nothing). Raises ValueError where they did not (round 20:
+    weights put in by hand before a fit that barely moved, an activation that passed no gradient
+    while the fit ran, an optimizer whose state made every step nothing: the replay, which does
+    not copy those, learned)."""
     fits = recorded_fits(model)
     start = fits[0].get("weights_before") if fits else None
     if start:
         faithful = replay_training(model, seed=0, start=start)
         own, replayed = _moved(model, start, model), _moved(model, start, faithful)
-        if own is not None:  # as far as any epoch's end took them (an EarlyStopping takes them back)
-            own = max([own, *(fit.get("travel", 0.0) for fit in fits)])
+        if own is not None:  # each fit's farthest from where it started, added (not a move made between fits)
+            own = sum(fit.get("travel", 0.0) for fit in fits)
         if own is not None and replayed is not None and own < 0.5 * replayed:
             raise ValueError(f"replay_training: 같은 시작 가중치에서 같은 fit을 다시 하면 가중치가 {replayed:.3g}만큼 "
                              f"움직이는데, 이 모델의 fit은 {own:.3g}만큼만 움직였습니다: fit이 학습한 가중치가 "

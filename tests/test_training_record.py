@@ -1,6 +1,8 @@
 """course.training_record: every fit recorded, and replay_training() replaying them from Keras' default
 initial weights learns what an honestly trained model learned, and nothing where the weights
 were put in by hand (round 7's forgeries: a fit on zeros or at learning rate 0, then set_weights)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -637,4 +639,65 @@ def test_an_early_stop_that_took_the_weights_back_counts_as_far_as_the_fit_went(
     stop = keras.callbacks.EarlyStopping(monitor="binary_accuracy", mode="max", patience=20,
                                          restore_best_weights=True)
     model.fit(x, y, epochs=200, verbose=0, callbacks=[stop])
+    replay_until(model, lambda copy: True, seeds=range(1))  # not refused
+
+
+@pytest.mark.parametrize("attack", ["history_passed_twice", "set_model_zeroes_the_rate", "loss_zeroes_the_rate",
+                                    "loss_zeroes_the_rate_model_built_by_fit"])
+def test_weights_put_in_between_fits_that_learned_nothing_do_not_pass_as_trained(attack):
+    """Round 22: a first fit that learned nothing for a reason the replay did not copy, weights
+    put in by hand, then a fit at learning rate 0 that left them where they were. The fits' own
+    travel was counted from where the first fit started, so the weights put in counted as moved.
+    Ways of learning nothing: one History passed twenty times (it logged one epoch as twenty, and
+    the replay ran twenty), a callback's set_model that set the rate to 0 (set_model was not
+    watched), a loss that set the fit's rate to 0 (with the model's layers built before the fit,
+    and built by it: then there were no weights before it to count from)."""
+    model = keras.Sequential([keras.layers.Dense(1)]) if attack.endswith("built_by_fit") else _line_model()
+
+    class Quiet(keras.callbacks.Callback):
+        def set_model(self, fitted):
+            super().set_model(fitted)
+            fitted.optimizer.learning_rate = 0.0
+
+    def squared_error(y_true, y_pred):
+        model.optimizer.learning_rate = 0.0  # (inside the traced step: every step of the fit)
+        return keras.ops.mean(keras.ops.square(keras.ops.reshape(y_true, (-1, 1)) - y_pred))
+
+    callbacks = {"history_passed_twice": [keras.callbacks.History()] * 20,
+                 "set_model_zeroes_the_rate": [Quiet()]}.get(attack, [])
+    model.compile(loss=squared_error if attack.startswith("loss") else "mse",
+                  optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    x = CELSIUS.reshape(-1, 1)
+    model.fit(x, FAHRENHEIT, epochs=1 if attack == "history_passed_twice" else 60, batch_size=1, verbose=0,
+              callbacks=callbacks)
+    if attack == "history_passed_twice":
+        assert recorded_fits(model)[0]["epochs"] == 1
+    model.optimizer.learning_rate = 0.0
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    model.fit(x, FAHRENHEIT, epochs=1, batch_size=1, verbose=0)
+    assert _weights(model) == [1.8, 32.0]
+
+    def good(copy):
+        w, b = _weights(copy)
+        return abs(w - 1.8) < 0.05 and abs(b - 32) < 1
+
+    try:
+        copy = replay_until(model, good, seeds=range(3))
+    except ValueError as error:
+        assert re.search(r"callback|움직였습니다", str(error)), error
+    else:
+        assert not good(copy), _weights(copy)
+
+
+@pytest.mark.parametrize("callbacks", ["one_not_in_a_list", "nested_lists"])
+def test_callbacks_given_as_keras_reads_them_are_replayed(callbacks):
+    """Round 22's honest answer: callbacks=EarlyStopping(...), one callback that is not in a list,
+    which Keras takes (it flattens what it is given); it was refused as "callbacks that are not a
+    list". Lists in a list too."""
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=5)
+    given = {"one_not_in_a_list": stop, "nested_lists": [[stop], []]}[callbacks]
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    history = model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=given)
+    assert recorded_fits(model)[0]["epochs"] == len(history.epoch) < 150  # (the EarlyStopping ran)
     replay_until(model, lambda copy: True, seeds=range(1))  # not refused
