@@ -38,7 +38,9 @@ def record_fits():
     Keras' own), the loss weights it was compiled with, each layer's settings and which of its
     weights were trainable, the weights it held at the end of every epoch (as fingerprints) and
     how far from where it started they were at the farthest (its travel).
-    Training itself behaves as before. The records are kept on the recording fit
+    A model that keras.models.load_model loads with weights the last fit of a recorded model held
+    at an epoch's end (a checkpoint) gets that model's records. Training itself behaves as
+    before. The records are kept on the recording fit
     (`keras.Model.fit.fits`, {model: [record, ...]}), which uses no name of the notebook's: it
     keeps working after `%reset`, and calling this again does nothing."""
     if getattr(keras.Model.fit, "records_fits", False):
@@ -109,15 +111,16 @@ def record_fits():
             self.inner.set_params(params)
             self.changed(before)
 
-        def state(self):  # the weights, the optimizer's variables (Adam's moments) and its settings
+        def state(self):  # the weights, which are trainable, the optimizer's variables (Adam's moments), its settings
+            weights = fingerprint(self.model.get_weights()), repr(trainable_flags(self.model))
             optimizer = getattr(self.model, "optimizer", None)
             if not isinstance(optimizer, keras_optimizer):
-                return fingerprint(self.model.get_weights()), None
+                return weights
             config = dict(serialize(optimizer)["config"])
             variables = [v for v in optimizer.variables if not (self.rates_set and v.name == "learning_rate")]
             if self.rates_set:
                 config.pop("learning_rate", None)
-            return fingerprint(self.model.get_weights()), fingerprint(variables), repr(config)
+            return weights, fingerprint(variables), repr(config)
 
         def changed(self, before):
             if self.state() != before:
@@ -196,8 +199,26 @@ def record_fits():
         train_and_record.records_fits, train_and_record.fits = True, fits
         return train_and_record
 
+    def loading(load):
+        def load_and_link(*args, **kwargs):
+            loaded = load(*args, **kwargs)
+            try:  # a model saved by a recorded fit's checkpoint (round 22's honest answer) has its fits
+                held, names = fingerprint(loaded.get_weights()), [layer.name for layer in loaded.layers]
+                fitted = next((model for model, records in list(fits.items())
+                               if held in records[-1]["weights_seen"] and [layer.name for layer in model.layers]
+                               == names), None)
+                if fitted is not None and loaded not in fits:
+                    fits[loaded] = list(fits[fitted])
+            except Exception:  # noqa: BLE001 (not a model, or one with weights it cannot give: no fits)
+                pass
+            return loaded
+
+        update_wrapper(load_and_link, load)
+        return load_and_link
+
     keras.Model.train_on_batch = recording(keras.Model.train_on_batch, "train_on_batch")
     keras.Model.fit = recording(keras.Model.fit, "fit")
+    keras.saving.load_model = keras.models.load_model = loading(keras.saving.load_model)
 
 
 MAX_DATASET_BATCHES = 10_000  # a tf.data.Dataset with more, or endless, is replayed as its pipeline

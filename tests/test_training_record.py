@@ -405,11 +405,13 @@ def test_a_fit_that_learned_nothing_by_a_setting_the_replay_did_not_copy_learns_
     assert b is None or abs(b - 32) > 5, (forgery, b)
 
 
-@pytest.mark.parametrize("way", ["layer_frozen_then_trained", "best_epoch_checkpoint_loaded"])
+@pytest.mark.parametrize("way", ["layer_frozen_then_trained", "best_epoch_checkpoint_loaded",
+                                 "best_epoch_model_loaded"])
 def test_honest_fits_that_change_trainable_or_load_a_checkpoint_are_replayed(way, tmp_path):
     """Round 19's honest answers that lost the replay: the layer frozen for a first fit, then
     trained (its settings differed between the fits), and the weights of the best epoch loaded
-    from a ModelCheckpoint after the fit (not the weights the fit ended with)."""
+    from a ModelCheckpoint after the fit (not the weights the fit ended with); round 22's: the
+    best epoch's whole model loaded with keras.models.load_model, a new model object."""
     model = _line_model()
     if way == "layer_frozen_then_trained":
         model.layers[0].trainable = False
@@ -418,13 +420,19 @@ def test_honest_fits_that_change_trainable_or_load_a_checkpoint_are_replayed(way
         model.layers[0].trainable = True
         model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
         model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
-    else:
+    elif way == "best_epoch_checkpoint_loaded":
         best = str(tmp_path / "best.weights.h5")
         model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
         model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=[
             keras.callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True, save_weights_only=True)])
         model.load_weights(best)
-    w, b = _weights(replay_training(model, seed=0))
+    elif way == "best_epoch_model_loaded":
+        best = str(tmp_path / "best.keras")
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=[
+            keras.callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True)])
+        model = keras.models.load_model(best)
+    w, b = _weights(replay_until(model, lambda copy: True, seeds=range(1)))
     assert abs(w - 1.8) < 0.05 and abs(b - 32) < 1, (way, w, b)
 
 
@@ -643,7 +651,8 @@ def test_an_early_stop_that_took_the_weights_back_counts_as_far_as_the_fit_went(
 
 
 @pytest.mark.parametrize("attack", ["history_passed_twice", "set_model_zeroes_the_rate", "loss_zeroes_the_rate",
-                                    "loss_zeroes_the_rate_model_built_by_fit"])
+                                    "loss_zeroes_the_rate_model_built_by_fit", "callback_freezes_the_layer",
+                                    "callback_fills_adams_velocities", "loss_without_gradient_in_unprobed_traces"])
 def test_weights_put_in_between_fits_that_learned_nothing_do_not_pass_as_trained(attack):
     """Round 22: a first fit that learned nothing for a reason the replay did not copy, weights
     put in by hand, then a fit at learning rate 0 that left them where they were. The fits' own
@@ -651,7 +660,9 @@ def test_weights_put_in_between_fits_that_learned_nothing_do_not_pass_as_trained
     Ways of learning nothing: one History passed twenty times (it logged one epoch as twenty, and
     the replay ran twenty), a callback's set_model that set the rate to 0 (set_model was not
     watched), a loss that set the fit's rate to 0 (with the model's layers built before the fit,
-    and built by it: then there were no weights before it to count from)."""
+    and built by it: then there were no weights before it to count from), a callback that made the
+    layer untrainable or filled Adam's velocities (neither was watched), a loss that passed no
+    gradient in the traces the probes do not make."""
     model = keras.Sequential([keras.layers.Dense(1)]) if attack.endswith("built_by_fit") else _line_model()
 
     class Quiet(keras.callbacks.Callback):
@@ -663,16 +674,39 @@ def test_weights_put_in_between_fits_that_learned_nothing_do_not_pass_as_trained
         model.optimizer.learning_rate = 0.0  # (inside the traced step: every step of the fit)
         return keras.ops.mean(keras.ops.square(keras.ops.reshape(y_true, (-1, 1)) - y_pred))
 
+    class Freeze(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.model.layers[0].trainable = False
+
+    class Velocities(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            for slot in self.model.optimizer.variables:
+                if "velocity" in slot.path:
+                    slot.assign(np.full(slot.shape, 1e12))
+
+    traces = [0]
+
+    def unprobed(y_true, y_pred):  # the probes trace it first (before the fit) and fourth (while it runs)
+        traces[0] += 1
+        error = keras.ops.square(keras.ops.reshape(y_true, (-1, 1)) - y_pred)
+        if traces[0] in (2, 3):
+            error = keras.ops.stop_gradient(error) + 0.0 * error
+        return keras.ops.mean(error)
+
     callbacks = {"history_passed_twice": [keras.callbacks.History()] * 20,
-                 "set_model_zeroes_the_rate": [Quiet()]}.get(attack, [])
-    model.compile(loss=squared_error if attack.startswith("loss") else "mse",
+                 "set_model_zeroes_the_rate": [Quiet()], "callback_freezes_the_layer": [Freeze()],
+                 "callback_fills_adams_velocities": [Velocities()]}.get(attack, [])
+    loss = {"loss_zeroes_the_rate": squared_error, "loss_zeroes_the_rate_model_built_by_fit": squared_error,
+            "loss_without_gradient_in_unprobed_traces": unprobed}.get(attack, "mse")
+    model.compile(loss=loss,
                   optimizer=keras.optimizers.Adam(learning_rate=1.0))
     x = CELSIUS.reshape(-1, 1)
     model.fit(x, FAHRENHEIT, epochs=1 if attack == "history_passed_twice" else 60, batch_size=1, verbose=0,
               callbacks=callbacks)
     if attack == "history_passed_twice":
         assert recorded_fits(model)[0]["epochs"] == 1
-    model.optimizer.learning_rate = 0.0
+    model.layers[0].trainable = True
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.0))
     model.set_weights([np.array([[1.8]]), np.array([32.0])])
     model.fit(x, FAHRENHEIT, epochs=1, batch_size=1, verbose=0)
     assert _weights(model) == [1.8, 32.0]
