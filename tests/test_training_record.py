@@ -735,3 +735,24 @@ def test_callbacks_given_as_keras_reads_them_are_replayed(callbacks):
     history = model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=given)
     assert recorded_fits(model)[0]["epochs"] == len(history.epoch) < 150  # (the EarlyStopping ran)
     replay_until(model, lambda copy: True, seeds=range(1))  # not refused
+
+
+def test_training_until_the_accuracy_is_perfect_is_replayed_from_where_the_check_seeded_it():
+    """Round 22's honest lesson 04 answer: fit ten epochs at a time until the accuracy is 1. From
+    the start the check seeds (set_random_seed(4)), OR takes as many rounds as it took; from the
+    replay's other starts that many rounds were not enough (0.75), and the answer lost the check."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")[[3, 0, 2, 1]]
+    y = np.array([[0], [1], [1], [1]], dtype="float32")[[3, 0, 2, 1]]
+
+    def accuracy_of(model):
+        return float(np.mean(np.round(np.asarray(model(x))) == y))
+
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="binary_crossentropy")
+    for _ in range(20):
+        model.fit(x, y, epochs=10, verbose=0)
+        if accuracy_of(model) == 1.0:
+            break
+    assert accuracy_of(model) == 1.0
+    assert accuracy_of(replay_until(model, lambda copy: accuracy_of(copy) == 1.0, seeds=range(4, 9))) == 1.0
