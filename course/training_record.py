@@ -334,6 +334,16 @@ def recorded_fits(model):
         return []
 
 
+def seed_training(answer, seed):
+    """keras.utils.set_random_seed(seed) where `answer` (a function of the notebook's that makes
+    and trains a model) runs: here, and in the kernel when the checks run in the grader, which ask
+    the kernel's own (course/answer_session.KERNEL_HELPERS). A check that calls it before the
+    answer makes every answer start from the same weights, in Colab and when graded (the grader's
+    own seed reached no kernel: round 22's honest answer, which fitted until its accuracy was 1,
+    started elsewhere when graded). Returns None."""
+    keras.utils.set_random_seed(seed)
+
+
 def updates_of(model):
     """How many updates (optimizer steps) `model` was trained with: the `iterations` of every
     optimizer that ran one of its recorded fits, and of the one it is compiled with now, each
