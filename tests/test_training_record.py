@@ -739,15 +739,16 @@ def test_callbacks_given_as_keras_reads_them_are_replayed(callbacks):
 
 def test_training_until_the_accuracy_is_perfect_is_replayed_from_where_the_check_seeded_it():
     """Round 22's honest lesson 04 answer: fit ten epochs at a time until the accuracy is 1. From
-    the start the check seeds (set_random_seed(4)), OR takes as many rounds as it took; from the
-    replay's other starts that many rounds were not enough (0.75), and the answer lost the check."""
+    the start the check seeds (here set_random_seed(5)), OR takes two rounds; from the replay's
+    Glorot starts of seeds 5 and 6 two rounds are not enough (0.75): the replay from where Keras
+    starts after set_random_seed(5) learns, as the answer did."""
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")[[3, 0, 2, 1]]
     y = np.array([[0], [1], [1], [1]], dtype="float32")[[3, 0, 2, 1]]
 
     def accuracy_of(model):
         return float(np.mean(np.round(np.asarray(model(x))) == y))
 
-    keras.utils.set_random_seed(4)
+    keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="binary_crossentropy")
     for _ in range(20):
@@ -755,4 +756,4 @@ def test_training_until_the_accuracy_is_perfect_is_replayed_from_where_the_check
         if accuracy_of(model) == 1.0:
             break
     assert accuracy_of(model) == 1.0
-    assert accuracy_of(replay_until(model, lambda copy: accuracy_of(copy) == 1.0, seeds=range(4, 9))) == 1.0
+    assert accuracy_of(replay_until(model, lambda copy: accuracy_of(copy) == 1.0, seeds=range(5, 7))) == 1.0
