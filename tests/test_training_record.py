@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
-from course.training_record import record_fits, recorded_fits, replay_training, replay_until  # noqa: E402 (after keras)
+from course.training_record import (  # noqa: E402 (after keras)
+    _fingerprint,
+    _moved,
+    record_fits,
+    recorded_fits,
+    replay_training,
+    replay_until,
+)
 
 pytestmark = pytest.mark.slow  # imports TensorFlow
 
@@ -757,3 +764,74 @@ def test_training_until_the_accuracy_is_perfect_is_replayed_from_where_the_check
             break
     assert accuracy_of(model) == 1.0
     assert accuracy_of(replay_until(model, lambda copy: accuracy_of(copy) == 1.0, seeds=range(5, 7))) == 1.0
+
+
+@pytest.mark.parametrize("route", ["far_start", "first_call_builds_the_layers"])
+def test_weights_put_in_by_hand_between_two_fits_are_refused(route):
+    """Round 23: a first fit with honest settings from a start where it cannot reach the answer
+    (its replay from the same start travels as far: the travel rule holds), the answer put in by
+    hand, then a fit at rate 0. Each fit must start where an earlier one left or held the
+    weights. The second route started with train_on_batch on a model without keras.Input, which
+    had no weights before it: the rules that count from the first start were skipped."""
+    if route == "far_start":
+        model = _line_model()
+        model.set_weights([np.array([[-1000.0]]), np.array([1000.0])])
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    else:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.train_on_batch(CELSIUS[:1].reshape(-1, 1), FAHRENHEIT[:1])
+        assert any(recorded_fits(model)[0]["weights_before"].values())  # counted from after its step
+        model.set_weights([np.array([[-1000.0]]), np.array([1000.0])])
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=20, batch_size=1, verbose=0)
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.0))
+    model.set_weights([np.array([[1.8]]), np.array([32.0])])
+    model.fit(CELSIUS.reshape(-1, 1), FAHRENHEIT, epochs=1, batch_size=1, verbose=0)
+    with pytest.raises(ValueError, match="두 fit 사이에 가중치가 바뀌었습니다"):
+        replay_until(model, lambda copy: True, seeds=range(1))
+
+
+def test_the_best_checkpoint_of_an_earlier_fit_loaded_after_a_later_one_is_replayed(tmp_path):
+    """Round 23's honest answer: one ModelCheckpoint(save_best_only) over two fits, whose best
+    epoch was in the first, loaded after the second (only the last fit's weights counted)."""
+    best = str(tmp_path / "best.weights.h5")
+    checkpoint = keras.callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True, save_weights_only=True)
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    model.fit(CELSIUS, FAHRENHEIT, epochs=150, batch_size=7, verbose=0, callbacks=[checkpoint])
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=5.0))  # (worse: its best is the first's)
+    model.fit(CELSIUS, FAHRENHEIT, epochs=5, batch_size=1, verbose=0, callbacks=[checkpoint])
+    model.load_weights(best)
+    assert _fingerprint(model.get_weights()) not in recorded_fits(model)[-1]["weights_seen"]
+    replay_until(model, lambda copy: True, seeds=range(1))  # not refused
+
+
+def test_an_honest_fit_at_a_large_rate_one_example_a_step_is_not_refused_for_its_travel():
+    """Round 23's honest lesson 04 answer: SGD at rate 20 with momentum, binary cross-entropy,
+    batch_size=1. The replay from the same start shuffles the examples otherwise, and went more
+    than twice as far: the fit was refused as one that barely moved (TRAVEL_SHARE)."""
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+    y = np.array([[0], [0], [0], [1]], dtype="float32")
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=20.0, momentum=0.8), loss="binary_crossentropy")
+    model.fit(x, y, epochs=30, batch_size=1, verbose=0)
+    faithful = replay_training(model, seed=0, start=recorded_fits(model)[0]["weights_before"])
+    start = recorded_fits(model)[0]["weights_before"]
+    assert recorded_fits(model)[0]["travel"] < 0.5 * _moved(model, start, faithful)  # (what round 23 met)
+    replay_until(model, lambda copy: True, seeds=range(1))  # not refused
+
+
+def test_recording_warns_of_nothing():
+    """Round 23: reading the learning rate with np.array warned (a DeprecationWarning of numpy's
+    in every answer cell that fits, the solution's too)."""
+    import warnings
+
+    model = _line_model()
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(CELSIUS, FAHRENHEIT, epochs=3, batch_size=7, verbose=0,
+                  callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate)])
+    assert not [w for w in caught if "training_record" in w.filename], [str(w.message) for w in caught]
