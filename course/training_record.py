@@ -362,15 +362,16 @@ def updates_of(model):
                if isinstance(getattr(optimizer, "iterations", None), keras.Variable))
 
 
-def _moved(model, start, end, rtol=1e-3, atol=1e-6, np=np):
+def _moved(model, start, end, rtol=1e-3, atol=1e-6, np=np, keras=keras):
     """How far the weights of `end` (a model whose layers are named as `model`'s) are from `start`
     ({layer name: weights}): the length of their difference, 0.0 where every weight is within
     rtol and atol of its start; None where `start` has none of the weights a fit trains (Keras
     built the layers in the first fit: round 20's alternative made its Dense there, next to a
-    Normalization adapted before)."""
+    Normalization adapted before). A layer counts whether it is trainable now or not (round 24
+    froze the layer after the fits, and the rules that count travel were skipped)."""
     layers = {layer.name: layer for layer in end.layers}
     pairs = [(a, b) for layer in model.layers if start.get(layer.name) and layer.name in layers
-             and layer.trainable_weights  # (a Normalization layer's statistics are no fit's to move)
+             and not isinstance(layer, keras.layers.Normalization)  # (its statistics are no fit's to move)
              for a, b in zip(start[layer.name], layers[layer.name].get_weights()) if np.shape(a) == np.shape(b)]
     if not pairs:
         return None
@@ -429,6 +430,7 @@ def replay_training(model, seed, start=None):
                  or _fingerprint(model.get_weights()) not in held):
         raise ValueError("replay_training: 모델의 층이나 가중치가 마지막 fit 뒤에 바뀌었습니다: 채점하는 것은 fit이 "
                          "남긴 모델입니다 (the model's layers or weights changed after its last fit)")
+    fits = _fits_up_to_the_weights(model)
     keras.utils.set_random_seed(seed)
     copy = keras_architecture(model, _first_examples(fits))
     if fits:
@@ -678,6 +680,16 @@ def _as_dataset(arguments):
     return {"x": data.batch(arguments.get("batch_size") or 32), "shuffle": False}  # (the Dataset shuffles)
 
 
+def _fits_up_to_the_weights(model):
+    """The recorded fits of `model` up to the last one that ended with or held its weights (a
+    checkpoint of an earlier fit loaded after a later one): what made them, and all a replay
+    runs (round 24 put its weights back where a first fit left them, after a second fit that
+    learned, and the replay of both learned)."""
+    fits, held = recorded_fits(model), _fingerprint(model.get_weights())
+    last = max((number for number, fit in enumerate(fits) if held in fit["weights_seen"]), default=len(fits) - 1)
+    return fits[:last + 1]
+
+
 def _seeded_start(copy, seed):
     """{layer name: weights} that Keras' own initializers give `copy`'s layers (a Normalization's
     left out) when they are made right after keras.utils.set_random_seed(seed), as a notebook
@@ -712,7 +724,7 @@ def replay_until(model, good, seeds):
     weights put in by hand before a fit that barely moved, an activation that passed no gradient
     while the fit ran, an optimizer whose state made every step nothing: the replay, which does
     not copy those, learned)."""
-    fits = recorded_fits(model)
+    fits = _fits_up_to_the_weights(model)
     start = fits[0].get("weights_before") if fits else None
     if start:
         faithful = replay_training(model, seed=0, start=start)

@@ -835,3 +835,45 @@ def test_recording_warns_of_nothing():
         model.fit(CELSIUS, FAHRENHEIT, epochs=3, batch_size=7, verbose=0,
                   callbacks=[keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate)])
     assert not [w for w in caught if "training_record" in w.filename], [str(w.message) for w in caught]
+
+
+def _good_line(copy):
+    w, b = _weights(copy)
+    return abs(w - 1.8) < 0.05 and abs(b - 32) < 1
+
+
+@pytest.mark.parametrize("attack", ["weights_put_back_where_a_first_fit_left_them", "layer_frozen_after_the_fits"])
+def test_weights_the_replayed_fits_did_not_make_do_not_pass_as_trained(attack):
+    """Round 24: (1) the answer put in by hand, a first fit of one tiny step (its end counts as
+    held), a second fit that learns, then the weights put back where the first left them: the
+    replay of both fits learned. Now only the fits up to the one that held the weights are
+    replayed. (2) a learning-rate schedule run past its boundary before the fit (which then
+    learned nothing, and the replay's new optimizer learned), the layer frozen after the fit:
+    the rules that count travel read only trainable layers and were skipped."""
+    model = _line_model()
+    x = CELSIUS.reshape(-1, 1)
+    if attack == "weights_put_back_where_a_first_fit_left_them":
+        model.set_weights([np.array([[1.79]]), np.array([31.6])])  # (near the answer: at it, Adam stays)
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.005))
+        model.fit(x, FAHRENHEIT, epochs=1, batch_size=1, verbose=0)
+        kept = model.get_weights()
+        model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=1.0))
+        model.fit(x, FAHRENHEIT, epochs=150, batch_size=7, verbose=0)
+        model.set_weights(kept)
+    else:
+        schedule = keras.optimizers.schedules.PiecewiseConstantDecay([140], [1.0, 0.0])
+        optimizer = keras.optimizers.Adam(learning_rate=schedule)
+        zeros = [np.zeros((1, 1), "float32"), np.zeros((1,), "float32")]
+        for _ in range(141):
+            optimizer.apply_gradients(zip(zeros, model.trainable_variables))
+        model.set_weights([np.array([[1.8]]), np.array([32.0])])
+        model.compile(loss="mse", optimizer=optimizer)
+        model.fit(x, FAHRENHEIT, epochs=20, batch_size=1, verbose=0)
+        model.layers[0].trainable = False
+    assert _good_line(model)
+    try:
+        copy = replay_until(model, _good_line, seeds=range(3))
+    except ValueError as error:
+        assert re.search(r"움직였습니다|fit이 가중치를 바꾸지", str(error)), error
+    else:
+        assert not _good_line(copy), _weights(copy)
