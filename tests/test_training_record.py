@@ -40,6 +40,22 @@ def _replayed_b_or_refused(model, seed=0):
         return None
 
 
+def _good_line(copy):
+    w, b = _weights(copy)
+    return abs(w - 1.8) < 0.05 and abs(b - 32) < 1
+
+
+def _assert_refused_or_not_learned(model, refusal):
+    """replay_until(model) is refused with a message matching `refusal`, or its copy did not learn
+    the line."""
+    try:
+        copy = replay_until(model, _good_line, seeds=range(3))
+    except ValueError as error:
+        assert re.search(refusal, str(error)), error
+    else:
+        assert not _good_line(copy), _weights(copy)
+
+
 def test_a_model_fine_tuned_by_compiling_again_is_retrained_with_both_optimizers():
     """Round 6's honest answer: RMSprop, then a second compile with a small Adam step. Adam's
     60 epochs alone, from Keras' defaults, do not reach b = 32; both phases do."""
@@ -718,16 +734,7 @@ def test_weights_put_in_between_fits_that_learned_nothing_do_not_pass_as_trained
     model.fit(x, FAHRENHEIT, epochs=1, batch_size=1, verbose=0)
     assert _weights(model) == [1.8, 32.0]
 
-    def good(copy):
-        w, b = _weights(copy)
-        return abs(w - 1.8) < 0.05 and abs(b - 32) < 1
-
-    try:
-        copy = replay_until(model, good, seeds=range(3))
-    except ValueError as error:
-        assert re.search(r"callback|움직였습니다|두 fit 사이에", str(error)), error
-    else:
-        assert not good(copy), _weights(copy)
+    _assert_refused_or_not_learned(model, r"callback|움직였습니다|두 fit 사이에")
 
 
 @pytest.mark.parametrize("callbacks", ["one_not_in_a_list", "nested_lists"])
@@ -837,9 +844,6 @@ def test_recording_warns_of_nothing():
     assert not [w for w in caught if "training_record" in w.filename], [str(w.message) for w in caught]
 
 
-def _good_line(copy):
-    w, b = _weights(copy)
-    return abs(w - 1.8) < 0.05 and abs(b - 32) < 1
 
 
 @pytest.mark.parametrize("attack", ["weights_put_back_where_a_first_fit_left_them", "layer_frozen_after_the_fits"])
@@ -871,9 +875,4 @@ def test_weights_the_replayed_fits_did_not_make_do_not_pass_as_trained(attack):
         model.fit(x, FAHRENHEIT, epochs=20, batch_size=1, verbose=0)
         model.layers[0].trainable = False
     assert _good_line(model)
-    try:
-        copy = replay_until(model, _good_line, seeds=range(3))
-    except ValueError as error:
-        assert re.search(r"움직였습니다|fit이 가중치를 바꾸지", str(error)), error
-    else:
-        assert not _good_line(copy), _weights(copy)
+    _assert_refused_or_not_learned(model, r"움직였습니다|fit이 가중치를 바꾸지")
